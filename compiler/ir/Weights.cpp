@@ -1,0 +1,213 @@
+#include "compiler/ir/Weights.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bit>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+
+#include "compiler/support/Error.h"
+
+namespace bitnetc {
+
+std::shared_ptr<MappedFile> MappedFile::open(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) fail(path, ": cannot open: ", std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    int err = errno;
+    ::close(fd);
+    fail(path, ": cannot stat: ", std::strerror(err));
+  }
+  std::shared_ptr<MappedFile> file(new MappedFile());
+  file->path_ = path;
+  file->size_ = size_t(st.st_size);
+  if (file->size_ > 0) {
+    void* p = ::mmap(nullptr, file->size_, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (p == MAP_FAILED) {
+      int err = errno;
+      ::close(fd);
+      fail(path, ": cannot map: ", std::strerror(err));
+    }
+    file->data_ = static_cast<const uint8_t*>(p);
+  }
+  ::close(fd);
+  return file;
+}
+
+MappedFile::~MappedFile() {
+  if (data_) ::munmap(const_cast<uint8_t*>(data_), size_);
+}
+
+bool isKnownTernaryLayout(std::string_view layout) {
+  return layout == kLayoutHFBlocked || layout == kLayoutI8;
+}
+
+size_t ternaryLayoutBytes(std::string_view layout, int64_t out, int64_t in) {
+  if (layout == kLayoutHFBlocked) return size_t((out + 3) / 4) * size_t(in);
+  if (layout == kLayoutI8) return size_t(out) * size_t(in);
+  fail("unknown ternary layout \"", layout, "\"");
+}
+
+std::string_view scaleRuleName(ScaleRule r) {
+  switch (r) {
+    case ScaleRule::None: return "none";
+    case ScaleRule::Mul: return "mul";
+    case ScaleRule::Div: return "div";
+  }
+  return "?";
+}
+
+size_t Weight::expectedBytes() const {
+  if (isTernary()) {
+    auto shape = type.staticShape();
+    if (shape.size() != 2) fail("ternary weight @", name, " must be 2-D, is ", type.str());
+    return ternaryLayoutBytes(layout, shape[0], shape[1]);
+  }
+  return size_t(numElements()) * dtypeSize(type.dtype);
+}
+
+float Weight::floatAt(int64_t i) const {
+  switch (type.dtype) {
+    case DType::F32: {
+      float f;
+      std::memcpy(&f, data + 4 * i, 4);
+      return f;
+    }
+    case DType::BF16: {
+      uint16_t b;
+      std::memcpy(&b, data + 2 * i, 2);
+      return bf16ToFloat(b);
+    }
+    case DType::F16: {
+      uint16_t b;
+      std::memcpy(&b, data + 2 * i, 2);
+      return f16ToFloat(b);
+    }
+    default:
+      fail("weight @", name, " of type ", type.str(), " is not a float tensor");
+  }
+}
+
+std::vector<float> Weight::toFloats() const {
+  std::vector<float> out(size_t(numElements()));
+  for (int64_t i = 0; i < numElements(); ++i) out[size_t(i)] = floatAt(i);
+  return out;
+}
+
+std::vector<int8_t> Weight::unpackTernary() const {
+  auto shape = type.staticShape();
+  const int64_t out = shape.at(0), in = shape.at(1);
+  std::vector<int8_t> values(size_t(out * in));
+  if (layout == kLayoutHFBlocked) {
+    const int64_t rows = (out + 3) / 4;
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t c = 0; c < in; ++c) {
+        const uint8_t packed = data[r * in + c];
+        for (int64_t i = 0; i < 4; ++i) {
+          const int64_t row = i * rows + r;
+          const int code = (packed >> (2 * i)) & 3;
+          if (row >= out) continue;  // padding of the last block
+          if (code == 3)
+            fail("weight @", name, ": invalid packed code 3 at packed [", r, ", ", c, "] (row ", row,
+                 ")");
+          values[size_t(row * in + c)] = int8_t(code - 1);
+        }
+      }
+    }
+  } else if (layout == kLayoutI8) {
+    for (size_t i = 0; i < values.size(); ++i) {
+      const int8_t v = int8_t(data[i]);
+      if (v < -1 || v > 1) fail("weight @", name, ": value ", int(v), " at ", i, " is not ternary");
+      values[i] = v;
+    }
+  } else {
+    fail("weight @", name, ": unknown ternary layout \"", layout, "\"");
+  }
+  return values;
+}
+
+std::vector<uint8_t> packTernary(std::string_view layout, int64_t out, int64_t in,
+                                 const std::vector<int8_t>& values) {
+  std::vector<uint8_t> bytes(ternaryLayoutBytes(layout, out, in), 0);
+  if (layout == kLayoutHFBlocked) {
+    const int64_t rows = (out + 3) / 4;
+    for (int64_t row = 0; row < out; ++row)
+      for (int64_t c = 0; c < in; ++c)
+        bytes[size_t((row % rows) * in + c)] |=
+            uint8_t((values[size_t(row * in + c)] + 1) << (2 * (row / rows)));
+    // Padding rows of the last block get code 1 (zero weight).
+    for (int64_t row = out; row < 4 * rows; ++row)
+      for (int64_t c = 0; c < in; ++c) bytes[size_t((row % rows) * in + c)] |= uint8_t(1 << (2 * (row / rows)));
+  } else {
+    for (size_t i = 0; i < values.size(); ++i) bytes[i] = uint8_t(values[i]);
+  }
+  return bytes;
+}
+
+Weight makeOwnedWeight(std::string name, TensorType type, std::vector<uint8_t> bytes) {
+  Weight w;
+  w.name = std::move(name);
+  w.type = std::move(type);
+  w.owned = std::make_shared<std::vector<uint8_t>>(std::move(bytes));
+  w.data = w.owned->data();
+  w.byteSize = w.owned->size();
+  return w;
+}
+
+Weight makeTernaryWeight(std::string name, int64_t out, int64_t in, const std::vector<int8_t>& values,
+                         std::string_view layout, ScaleRule rule, float scale) {
+  Weight w = makeOwnedWeight(std::move(name), TensorType::of(DType::Ternary, {out, in}),
+                             packTernary(layout, out, in, values));
+  w.layout = std::string(layout);
+  w.scaleRule = rule;
+  w.scale = scale;
+  return w;
+}
+
+float bf16ToFloat(uint16_t bits) { return std::bit_cast<float>(uint32_t(bits) << 16); }
+
+uint16_t floatToBf16(float f) {
+  uint32_t u = std::bit_cast<uint32_t>(f);
+  if ((u & 0x7fffffff) > 0x7f800000) return uint16_t((u >> 16) | 0x40);  // quiet NaN
+  u += 0x7fff + ((u >> 16) & 1);
+  return uint16_t(u >> 16);
+}
+
+float f16ToFloat(uint16_t h) {
+  const uint32_t sign = uint32_t(h & 0x8000) << 16;
+  const int exp = (h >> 10) & 0x1f;
+  const uint32_t mant = h & 0x3ff;
+  if (exp == 0) {
+    const float v = std::ldexp(float(mant), -24);
+    return sign ? -v : v;
+  }
+  if (exp == 31) return std::bit_cast<float>(sign | 0x7f800000 | (mant << 13));
+  return std::bit_cast<float>(sign | (uint32_t(exp - 15 + 127) << 23) | (mant << 13));
+}
+
+uint16_t floatToF16(float f) {
+  const uint32_t u = std::bit_cast<uint32_t>(f);
+  const uint16_t sign = uint16_t((u >> 16) & 0x8000);
+  const float a = std::fabs(f);
+  if (std::isnan(f)) return sign | 0x7e00;
+  if (a >= 65520.0f) return sign | 0x7c00;  // rounds to infinity
+  if (a < 6.103515625e-05f) {               // subnormal: multiples of 2^-24
+    return sign | uint16_t(std::nearbyint(a * 16777216.0f));
+  }
+  int exp;
+  const float m = std::frexp(a, &exp);  // a = m * 2^exp, m in [0.5, 1)
+  // 11 significant bits: round m * 2^11 to nearest even.
+  uint32_t sig = uint32_t(std::nearbyint(std::ldexp(m, 11)));
+  if (sig == 2048) {
+    sig = 1024;
+    ++exp;
+  }
+  return sign | uint16_t(((exp - 1 + 15) << 10) | (sig - 1024));
+}
+
+}  // namespace bitnetc

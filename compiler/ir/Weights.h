@@ -1,0 +1,95 @@
+// The weight store: named constant tensors that live beside the graph. Weights read from a model
+// file point into a read-only memory mapping of that file (nothing is copied); weights made by the
+// compiler (e.g. ternarized at import, or given inline in a .bir test) own their bytes.
+//
+// Ternary weights [out, in] hold logical values -1/0/+1. Their bytes are stored in a layout
+// (a property that passes may change), and they carry a per-tensor scale with its rule:
+//   Mul:  W = T * scale      (2B-4T "autobitlinear", absmean-ternarized 1bitLLM weights)
+//   Div:  W = T / scale      (older "bitlinear" exports)
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "compiler/ir/Types.h"
+
+namespace bitnetc {
+
+// A read-only mapping of a whole file.
+class MappedFile {
+ public:
+  static std::shared_ptr<MappedFile> open(const std::string& path);  // throws Error naming path
+  ~MappedFile();
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  const uint8_t* data() const { return data_; }
+  size_t size() const { return size_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  MappedFile() = default;
+  std::string path_;
+  const uint8_t* data_ = nullptr;
+  size_t size_ = 0;
+};
+
+// Ternary storage layouts.
+//  "hf_blocked_2bit": u8 [ceil(out/4), in], blocked along the output dim (BITNET.md section 3):
+//                     with R = ceil(out/4), T[i*R + r, c] = ((P[r,c] >> 2i) & 3) - 1.
+//  "i8":              one int8 per weight, row-major [out, in].
+inline constexpr std::string_view kLayoutHFBlocked = "hf_blocked_2bit";
+inline constexpr std::string_view kLayoutI8 = "i8";
+bool isKnownTernaryLayout(std::string_view layout);
+// Bytes a ternary [out, in] matrix takes in the layout.
+size_t ternaryLayoutBytes(std::string_view layout, int64_t out, int64_t in);
+
+enum class ScaleRule : uint8_t { None, Mul, Div };
+std::string_view scaleRuleName(ScaleRule r);  // "none", "mul", "div"
+
+struct Weight {
+  std::string name;  // without the '@'
+  TensorType type;   // static; dtype Ternary for ternary matrices [out, in]
+  // Ternary only.
+  std::string layout;
+  ScaleRule scaleRule = ScaleRule::None;
+  float scale = 1.0f;
+
+  // The bytes: either inside a mapped file, or owned.
+  const uint8_t* data = nullptr;
+  size_t byteSize = 0;
+  std::shared_ptr<MappedFile> file;  // set when the bytes come from a file
+  uint64_t fileOffset = 0;           // offset of the bytes in that file
+  std::shared_ptr<std::vector<uint8_t>> owned;  // set when the weight owns its bytes
+
+  bool isTernary() const { return type.dtype == DType::Ternary; }
+  int64_t numElements() const { return type.numElementsUpperBound(); }
+  // Expected byte size for the type (and layout for ternary).
+  size_t expectedBytes() const;
+
+  // Element i (row-major) of a float weight (f32, bf16, f16) as f32.
+  float floatAt(int64_t i) const;
+  // All elements of a float weight as f32.
+  std::vector<float> toFloats() const;
+  // The logical ternary matrix [out, in] as int8 -1/0/+1. Throws an Error naming the weight
+  // on an invalid code (3 in the 2-bit layout, or a value outside -1..1 in i8).
+  std::vector<int8_t> unpackTernary() const;
+};
+
+// Builds a weight that owns its bytes.
+Weight makeOwnedWeight(std::string name, TensorType type, std::vector<uint8_t> bytes);
+// Builds a ternary weight from logical values [out*in] in the given layout, owning its bytes.
+Weight makeTernaryWeight(std::string name, int64_t out, int64_t in, const std::vector<int8_t>& values,
+                         std::string_view layout, ScaleRule rule, float scale);
+// Packs logical ternary values [out, in] into a layout's bytes.
+std::vector<uint8_t> packTernary(std::string_view layout, int64_t out, int64_t in,
+                                 const std::vector<int8_t>& values);
+
+// Element conversions.
+float bf16ToFloat(uint16_t bits);
+float f16ToFloat(uint16_t bits);
+uint16_t floatToBf16(float f);  // round to nearest even
+uint16_t floatToF16(float f);   // round to nearest even
+
+}  // namespace bitnetc
