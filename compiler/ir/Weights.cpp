@@ -94,7 +94,7 @@ float Weight::floatAt(int64_t i) const {
 }
 
 std::vector<float> Weight::toFloats() const {
-  std::vector<float> out(size_t(numElements()));
+  std::vector<float> out(static_cast<size_t>(numElements()));
   for (int64_t i = 0; i < numElements(); ++i) out[size_t(i)] = floatAt(i);
   return out;
 }
