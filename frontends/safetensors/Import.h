@@ -5,6 +5,7 @@
 #pragma once
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "compiler/ir/IR.h"
 
@@ -13,6 +14,10 @@ namespace bitnetc {
 struct ImportOptions {
   // Upper bound of ?seq and the KV-cache length; 0 = the config's max_position_embeddings.
   int64_t maxContext = 0;
+  // When set, receives one-line remarks about decisions the importer made (the scale rule and
+  // why, config defaults taken, weights ternarized at import, tensors ignored); tools print
+  // them with -v.
+  std::vector<std::string>* notes = nullptr;
 };
 
 // Throws Error with a message naming the file and tensor (or config key) at fault.
