@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,9 @@ struct InterpreterOptions {
   std::function<void(const Op&, const std::vector<const HostTensor*>& results,
                      const HostTensor* bitlinearAccumulators)>
       observer;
+  // Unpacked ternary matrices are cached up to this many bytes (one byte per weight); larger
+  // models decode each bitlinear weight row by row on every call instead.
+  size_t ternaryCacheBytes = size_t(512) << 20;
 };
 
 class Interpreter {

@@ -1,0 +1,99 @@
+// HostTensor (the public dense tensor) and TensorView (the kernels' read-only operand view).
+#include <cstring>
+
+#include "compiler/interp/Kernels.h"
+
+namespace bitnetc {
+
+HostTensor HostTensor::zeros(DType t, std::vector<int64_t> shape) {
+  if (t == DType::Ternary) fail("a host tensor cannot have the ternary dtype");
+  HostTensor h;
+  h.dtype = t;
+  h.shape = std::move(shape);
+  int64_t n = h.numElements();
+  if (n < 0) fail("a host tensor cannot have a negative dimension");
+  h.bytes.assign(size_t(n) * dtypeSize(t), 0);
+  return h;
+}
+
+HostTensor HostTensor::fromF32(std::vector<int64_t> shape, const std::vector<float>& v) {
+  HostTensor h = zeros(DType::F32, std::move(shape));
+  if (int64_t(v.size()) != h.numElements())
+    fail("HostTensor::fromF32: ", v.size(), " values for ", h.numElements(), " elements");
+  if (!v.empty()) std::memcpy(h.bytes.data(), v.data(), v.size() * 4);
+  return h;
+}
+
+HostTensor HostTensor::fromI32(std::vector<int64_t> shape, const std::vector<int32_t>& v) {
+  HostTensor h = zeros(DType::I32, std::move(shape));
+  if (int64_t(v.size()) != h.numElements())
+    fail("HostTensor::fromI32: ", v.size(), " values for ", h.numElements(), " elements");
+  if (!v.empty()) std::memcpy(h.bytes.data(), v.data(), v.size() * 4);
+  return h;
+}
+
+HostTensor HostTensor::scalarI64(int64_t v) {
+  HostTensor h = zeros(DType::I64, {});
+  std::memcpy(h.bytes.data(), &v, 8);
+  return h;
+}
+
+int64_t HostTensor::numElements() const {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  return n;
+}
+
+namespace interp {
+
+int64_t TensorView::numElements() const { return product(shape); }
+
+float TensorView::floatAt(int64_t i) const {
+  switch (dtype) {
+    case DType::F32: {
+      float f;
+      std::memcpy(&f, data + 4 * i, 4);
+      return f;
+    }
+    case DType::BF16: {
+      uint16_t b;
+      std::memcpy(&b, data + 2 * i, 2);
+      return bf16ToFloat(b);
+    }
+    case DType::F16: {
+      uint16_t b;
+      std::memcpy(&b, data + 2 * i, 2);
+      return f16ToFloat(b);
+    }
+    default:
+      fail(describe(), " is not a float tensor");
+  }
+}
+
+int64_t TensorView::intAt(int64_t i) const {
+  switch (dtype) {
+    case DType::I8: return int8_t(data[i]);
+    case DType::U8: return data[i];
+    case DType::I32: {
+      int32_t v;
+      std::memcpy(&v, data + 4 * i, 4);
+      return v;
+    }
+    case DType::I64: {
+      int64_t v;
+      std::memcpy(&v, data + 8 * i, 8);
+      return v;
+    }
+    default:
+      fail(describe(), " is not an integer tensor");
+  }
+}
+
+std::string TensorView::describe() const {
+  std::string name = value ? value->ref() : (weight ? "@" + weight->name : "operand");
+  std::string s = name + " (" + std::string(dtypeName(dtype)) + " " + shapeStr(shape);
+  return s + ")";
+}
+
+}  // namespace interp
+}  // namespace bitnetc

@@ -1,0 +1,87 @@
+// Shared helpers of the op kernels: operand checks with messages naming the op, element stores.
+#include <sstream>
+
+#include "compiler/interp/Kernels.h"
+
+namespace bitnetc::interp {
+
+std::string shapeStr(const std::vector<int64_t>& shape) {
+  std::ostringstream s;
+  s << "[";
+  for (size_t i = 0; i < shape.size(); ++i) s << (i ? ", " : "") << shape[i];
+  s << "]";
+  return s.str();
+}
+
+int64_t product(const std::vector<int64_t>& shape, size_t from, size_t to) {
+  int64_t n = 1;
+  for (size_t i = from; i < shape.size() && i < to; ++i) n *= shape[i];
+  return n;
+}
+
+void storeFloat(HostTensor& t, int64_t i, float v) {
+  switch (t.dtype) {
+    case DType::F32: t.as<float>()[i] = v; return;
+    case DType::BF16: t.as<uint16_t>()[i] = floatToBf16(v); return;
+    case DType::F16: t.as<uint16_t>()[i] = floatToF16(v); return;
+    default: fail("internal: storeFloat into a ", dtypeName(t.dtype), " tensor");
+  }
+}
+
+void storeInt(HostTensor& t, int64_t i, int64_t v) {
+  switch (t.dtype) {
+    case DType::I8: t.as<int8_t>()[i] = int8_t(v); return;
+    case DType::U8: t.as<uint8_t>()[i] = uint8_t(v); return;
+    case DType::I32: t.as<int32_t>()[i] = int32_t(v); return;
+    case DType::I64: t.as<int64_t>()[i] = v; return;
+    default: fail("internal: storeInt into a ", dtypeName(t.dtype), " tensor");
+  }
+}
+
+int64_t normalizeAxis(const OpCall& call, int64_t axis, int64_t rank) {
+  int64_t a = axis < 0 ? axis + rank : axis;
+  if (a < 0 || a >= rank)
+    call.error("axis " + std::to_string(axis) + " is out of range for rank " + std::to_string(rank));
+  return a;
+}
+
+const TensorView& OpCall::in(size_t i) const {
+  if (i >= operands.size()) error("missing operand " + std::to_string(i));
+  return operands[i];
+}
+
+void OpCall::error(const std::string& message) const { fail("op ", op.describe(), ": ", message); }
+
+void OpCall::expectOperands(size_t n) const {
+  if (operands.size() != n)
+    error("expects " + std::to_string(n) + " operands, has " + std::to_string(operands.size()));
+}
+
+void OpCall::expectOperandsAtLeast(size_t n) const {
+  if (operands.size() < n)
+    error("expects at least " + std::to_string(n) + " operands, has " +
+          std::to_string(operands.size()));
+}
+
+void OpCall::expectDType(size_t i, std::initializer_list<DType> allowed) const {
+  const TensorView& v = in(i);
+  for (DType t : allowed)
+    if (v.dtype == t) return;
+  std::string names;
+  for (DType t : allowed) names += (names.empty() ? "" : "/") + std::string(dtypeName(t));
+  error("operand " + std::to_string(i) + " " + v.describe() + " must be " + names);
+}
+
+void OpCall::expectRank(size_t i, size_t rank) const {
+  const TensorView& v = in(i);
+  if (v.shape.size() != rank)
+    error("operand " + std::to_string(i) + " " + v.describe() + " must have rank " +
+          std::to_string(rank));
+}
+
+DType OpCall::resultDType(size_t i) const {
+  if (i >= op.results.size()) error("expects at least " + std::to_string(i + 1) + " results");
+  return op.results[i]->type.dtype;
+}
+
+}  // namespace bitnetc::interp

@@ -1,0 +1,96 @@
+// Internal to the interpreter: how one op is executed. Every op family lives in its own file
+// (ElementwiseOps, ReductionOps, ShapeOps, LinearOps, BitNetOps, AttentionOps) and registers
+// its kernels by opcode. A kernel reads its operands through TensorViews (which may point into
+// a HostTensor or straight into a weight's mapped bytes), validates dtypes and shapes (throwing
+// an Error naming the op), and appends its results to OpCall::results.
+#pragma once
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "compiler/interp/Interpreter.h"
+#include "compiler/support/Error.h"
+
+namespace bitnetc::interp {
+
+// A read-only view of an operand: a value's HostTensor or a weight's bytes.
+struct TensorView {
+  DType dtype = DType::F32;
+  std::vector<int64_t> shape;
+  const uint8_t* data = nullptr;
+  const Weight* weight = nullptr;  // set when the operand is a weight
+  const Value* value = nullptr;
+
+  int64_t numElements() const;
+  template <typename T> const T* as() const { return reinterpret_cast<const T*>(data); }
+  // Element i converted (float dtypes to f32 exactly; integers to int64).
+  float floatAt(int64_t i) const;
+  int64_t intAt(int64_t i) const;
+  std::string describe() const;  // "%x (tensor<2 x 3 x f32>)"
+};
+
+// Unpacked ternary matrices, kept within a memory budget (a 2B-4T model has 2 G weights:
+// beyond the budget bitlinear decodes row by row on each call instead).
+class TernaryCache {
+ public:
+  explicit TernaryCache(size_t budgetBytes) : budget_(budgetBytes) {}
+  // The whole [out, in] matrix, or nullptr when it does not fit in the budget.
+  const int8_t* get(const Weight& w, Fault fault);
+
+ private:
+  size_t budget_, used_ = 0;
+  std::unordered_map<const Weight*, std::vector<int8_t>> matrices_;
+};
+
+// Decodes row n of a ternary weight [out, in] into row[0..in) (-1/0/+1), per its layout.
+// Fault::InterleavedPacking decodes hf_blocked_2bit as T[4r + i, c] (test-only, wrong).
+void decodeTernaryRow(const Weight& w, int64_t n, Fault fault, int8_t* row);
+
+struct OpCall {
+  const Op& op;
+  std::vector<TensorView> operands;
+  std::vector<HostTensor*> states;  // parallel to operands; non-null where the operand is a state
+  Fault fault = Fault::None;
+  TernaryCache* ternaryCache = nullptr;
+  std::vector<HostTensor> results;   // filled by the kernel, in the op's result order
+  HostTensor accumulators;           // bitlinear: the i32 accumulators [..., N]
+  bool hasAccumulators = false;
+
+  const TensorView& in(size_t i) const;
+  size_t numOperands() const { return operands.size(); }
+  [[noreturn]] void error(const std::string& message) const;  // "op %y = add: message"
+  void expectOperands(size_t n) const;
+  void expectOperandsAtLeast(size_t n) const;
+  void expectDType(size_t i, std::initializer_list<DType> allowed) const;
+  void expectRank(size_t i, size_t rank) const;
+  // The declared result dtype (results may be any float dtype for float math, etc.).
+  DType resultDType(size_t i = 0) const;
+};
+
+using Kernel = std::function<void(OpCall&)>;
+using KernelTable = std::map<std::string, Kernel, std::less<>>;
+
+void registerElementwiseOps(KernelTable& table);
+void registerReductionOps(KernelTable& table);
+void registerShapeOps(KernelTable& table);
+void registerLinearOps(KernelTable& table);
+void registerBitNetOps(KernelTable& table);
+void registerAttentionOps(KernelTable& table);
+
+// Helpers shared by the kernels.
+std::string shapeStr(const std::vector<int64_t>& shape);  // "[2, 3]"
+int64_t product(const std::vector<int64_t>& shape, size_t from = 0, size_t to = SIZE_MAX);
+// Writes v (computed in f32) as the dtype t at element i (f32, bf16, f16).
+void storeFloat(HostTensor& t, int64_t i, float v);
+// Writes an integer value at element i of an integer tensor (wraps like a C cast).
+void storeInt(HostTensor& t, int64_t i, int64_t v);
+// Normalizes an axis (negative counts from the end); error naming the op when out of range.
+int64_t normalizeAxis(const OpCall& call, int64_t axis, int64_t rank);
+// Operand i as the non-negative scalar i64 `pos`; error naming the op otherwise.
+int64_t scalarPosOperand(const OpCall& call, size_t i);
+
+}  // namespace bitnetc::interp
