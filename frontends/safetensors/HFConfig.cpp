@@ -64,7 +64,8 @@ class Reader {
   // A token id: an int, or a list of ints (Llama-3 instruct lists several eos ids; we keep the first).
   int64_t tokenId(const char* key, int64_t fallback) const {
     if (!j_.contains(key)) {
-      notes_.push_back(std::string(key) + " absent from config.json: using " + std::to_string(fallback));
+      notes_.push_back(std::string(key) + " absent from config.json: " +
+                       (fallback < 0 ? "none" : "using " + std::to_string(fallback)));
       return fallback;
     }
     const json& v = j_[key];
@@ -151,8 +152,12 @@ HFConfig HFConfig::parse(const std::string& text, const std::string& path) {
   c.hiddenAct = r.optionalString("hidden_act", d.hiddenAct);
   if (c.hiddenAct != "relu2" && c.hiddenAct != "silu")
     fail(path, ": unsupported hidden_act \"", c.hiddenAct, "\" (supported: relu2, silu)");
-  c.bosTokenId = r.tokenId("bos_token_id", d.bos);
-  c.eosTokenId = r.tokenId("eos_token_id", d.eos);
+  // The family's default ids only when the vocabulary has them.
+  c.bosTokenId = r.tokenId("bos_token_id", d.bos < c.vocabSize ? d.bos : -1);
+  c.eosTokenId = r.tokenId("eos_token_id", d.eos < c.vocabSize ? d.eos : -1);
+  for (auto [key, id] : {std::pair{"bos_token_id", c.bosTokenId}, std::pair{"eos_token_id", c.eosTokenId}})
+    if (id >= c.vocabSize)
+      fail(path, ": key \"", key, "\" is ", id, ", outside the vocabulary (vocab_size ", c.vocabSize, ")");
 
   if (j.contains("tie_word_embeddings") && !j["tie_word_embeddings"].is_null()) {
     if (!j["tie_word_embeddings"].is_boolean())
