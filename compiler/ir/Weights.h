@@ -61,6 +61,9 @@ struct Weight {
   size_t byteSize = 0;
   std::shared_ptr<MappedFile> file;  // set when the bytes come from a file
   uint64_t fileOffset = 0;           // offset of the bytes in that file
+  // The file's path as the .bir text wrote it (relative paths are resolved against the .bir's
+  // directory when mapped, but printed as written); empty: print file->path().
+  std::string filePath;
   std::shared_ptr<std::vector<uint8_t>> owned;  // set when the weight owns its bytes
 
   bool isTernary() const { return type.dtype == DType::Ternary; }

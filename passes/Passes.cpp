@@ -1,0 +1,12 @@
+#include "passes/Passes.h"
+
+#include "compiler/pass/PassRegistry.h"
+
+namespace bitnetc {
+
+void registerAllPasses() {
+  registerPass(createDeadCodeEliminationPass);
+  registerPass(createCommonSubexpressionEliminationPass);
+}
+
+}  // namespace bitnetc

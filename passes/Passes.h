@@ -1,0 +1,15 @@
+// The target-neutral passes, one per file. Tools call registerAllPasses() once before building
+// a PassManager (explicit, so no pass is lost to static-library dead-stripping).
+#pragma once
+#include <memory>
+
+#include "compiler/pass/Pass.h"
+
+namespace bitnetc {
+
+void registerAllPasses();
+
+std::unique_ptr<Pass> createDeadCodeEliminationPass();            // "dce"
+std::unique_ptr<Pass> createCommonSubexpressionEliminationPass();  // "cse"
+
+}  // namespace bitnetc
