@@ -1,0 +1,62 @@
+// The "model" section of tokenizer.json for type BPE: vocab, ranked merges, ignore_merges,
+// unk_token/fuse_unk. Merging follows the Rust `tokenizers` crate (Word::merge_all): the pair of
+// lowest rank is merged first, the leftmost one among equal ranks.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json_fwd.hpp>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace bitnetc {
+
+// Hash that lets unordered_map<std::string, ...> be searched with a string_view.
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+template <typename V>
+using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
+
+class BpeModel {
+ public:
+  // Throws Error naming `where` and the unsupported option or the bad vocab/merge entry.
+  static BpeModel fromJson(const nlohmann::json& model, const std::string& where);
+
+  // Appends the ids of one pre-token (already in the vocab's character form).
+  void tokenize(std::string_view piece, std::vector<int32_t>& ids) const;
+
+  int32_t tokenId(std::string_view token) const;     // -1 if absent
+  const std::string* tokenString(int32_t id) const;  // nullptr if absent
+  int32_t maxId() const { return static_cast<int32_t>(idToToken_.size()) - 1; }
+
+  BpeModel(BpeModel&&) noexcept;
+  ~BpeModel();
+
+ private:
+  BpeModel() = default;
+  std::vector<int32_t> mergeWord(std::string_view piece) const;
+
+  struct Merge {
+    int32_t rank;
+    int32_t newId;
+  };
+  StringMap<int32_t> vocab_;
+  std::vector<std::string> idToToken_;
+  std::vector<bool> hasId_;
+  std::unordered_map<uint64_t, Merge> merges_;  // key: (left id << 32) | right id
+  bool ignoreMerges_ = false;
+  int32_t unkId_ = -1;
+  bool fuseUnk_ = false;
+  std::string where_;
+
+  // Pre-token -> ids. Encoding is const and may run on several threads: the cache has a lock.
+  mutable std::unique_ptr<std::mutex> cacheLock_ = std::make_unique<std::mutex>();
+  mutable StringMap<std::vector<int32_t>> cache_;
+};
+
+}  // namespace bitnetc
