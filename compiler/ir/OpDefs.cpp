@@ -460,7 +460,7 @@ void checkOp(const Op& op) {
                            [&](const AttrDef& a) { return a.name == name; });
     if (it == def.attrs.end()) fail("unknown attribute '", name, "'");
     if (!attrMatches(value, it->kind))
-      fail("attribute '", name, "' is a ", attributeTypeName(value), ", expected a ",
+      fail("attribute '", name, "' is a ", attributeTypeName(value), ", expected ",
            attrKindName(it->kind));
   }
   for (const AttrDef& a : def.attrs)
