@@ -26,10 +26,11 @@ import bitnet_ref  # noqa: E402
 # Rounding to int8 turns a last-ulp difference of x*s into a one-unit q difference ("flip") when
 # x*s lies within ~1e-5 of a .5 boundary: measured ~1e-4 of all elements or less.
 QFLIP_FRACTION_MAX = 2e-3
-# One flip moves the logits by at most ~2e-3 L on these models (measured by flip_sensitivity.py);
-# the logit bound leaves room for ~10 simultaneous worst-case flips, yet any semantic fault
-# moves them by O(L) (measured >= 0.1 L).
-LOGIT_ABS_TOL_REL = 2e-2
+# One flip moves the logits by up to ~7e-3 L on random models (median ~1e-3 L; measured by
+# flip_sensitivity.py, which also asserts that this bound admits 5 worst-case flips at once),
+# while every injected semantic fault moves them by >= 0.3 L (docs/TESTING.md): 5e-2 L sits
+# between the two with a margin of ~6x on either side.
+LOGIT_ABS_TOL_REL = 5e-2
 # Top-1 must agree where numpy's top-2 gap exceeds twice the logit bound: then no admissible
 # difference (<= tol on each of the two logits) can swap them.
 TOP1_MARGIN_REL = 2 * LOGIT_ABS_TOL_REL
@@ -88,6 +89,7 @@ def main():
     ap.add_argument("--seq", type=int, default=24)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--tokens", help="comma-separated ids (default: random, from --seed)")
+    ap.add_argument("--text", help="use [BOS] + the first --seq - 1 ids of this text (bitnet-tokenize)")
     ap.add_argument("--checks", default="exact,qagree,logits,forced,chunk")
     ap.add_argument("--inject-fault")
     ap.add_argument("--expect-fail", default="", help="checks that must FAIL (with --inject-fault)")
@@ -103,6 +105,9 @@ def main():
     ref = bitnet_ref.BitNetModel(args.model)
     if args.tokens:
         tokens = [int(t) for t in args.tokens.split(",")]
+    elif args.text:
+        ids = re.findall(r"-?\d+", run(["bitnet-tokenize", args.model, "--file", args.text, "--ids-only"]))
+        tokens = [int(ref.config["bos_token_id"])] + [int(t) for t in ids[:args.seq - 1]]
     else:
         tokens = np.random.default_rng(args.seed).integers(0, ref.vocab, args.seq).tolist()
     seq, vocab = len(tokens), ref.vocab
