@@ -44,9 +44,9 @@ struct InterpreterOptions {
   Fault fault = Fault::None;
   // Called after every op with its results, and for bitlinear also with the i32 accumulators
   // [..., N] (as an extra HostTensor of dtype i32); for debugging dumps and exactness tests.
-  std::function<void(const Op&, const std::vector<const HostTensor*>& results,
-                     const HostTensor* bitlinearAccumulators)>
-      observer;
+  using Observer = std::function<void(const Op&, const std::vector<const HostTensor*>& results,
+                                      const HostTensor* bitlinearAccumulators)>;
+  Observer observer;
   // Unpacked ternary matrices are cached up to this many bytes (one byte per weight); larger
   // models decode each bitlinear weight row by row on every call instead.
   size_t ternaryCacheBytes = size_t(512) << 20;
