@@ -19,7 +19,7 @@ const text = readFileSync(textPath, "utf8");
 const here = path.dirname(new URL(import.meta.url).pathname);
 const pyIds = JSON.parse(execFileSync("/usr/bin/python3", ["-c",
   "import json,sys; sys.path.insert(0, sys.argv[1]); from bpe import Tokenizer; " +
-  "print(json.dumps(Tokenizer(sys.argv[2]).encode(open(sys.argv[3], encoding='utf-8').read())))",
+  "print(json.dumps(Tokenizer(sys.argv[2]).encode(open(sys.argv[3], encoding='utf-8', newline='').read())))",
   here, tokPath, textPath], { maxBuffer: 1 << 28 }).toString());
 
 let failures = 0;
