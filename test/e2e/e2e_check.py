@@ -1,11 +1,24 @@
 """Compares the reference interpreter (through `bitnet-run`) with the numpy reference bitnet_ref.py
 on one checkpoint folder. Tolerances and their derivation: docs/TESTING.md ("e2e numerics").
 
+The two implementations legitimately differ in one way: numpy sums in float32, the interpreter in
+float64. So a value x*s next to a rounding boundary k + 0.5 may round to neighbouring int8 values
+(a "flip"), and on untrained random networks one flip can be amplified chaotically (measured: up to
+0.5 L in the logits of later rows). The checks therefore separate rows (tokens):
+- a row is "diverged" if any of its int8 bitlinear inputs differ. The float input of act_quant
+  number j (execution order) in row u depends only on int8 values of act_quants < j in rows <= u
+  (attention reads earlier rows). So row u, first differing at act_quant j_u, is LEGITIMATE iff some
+  row t < u first differed at an act_quant j_t < j_u (a consequence), or its differences at j_u are
+  all +-1 flips at near-ties (numpy's |x*s - (k + 0.5)| <= NEAR_TIE): a rounding flip.
+- a row is "clean" if no row <= u diverged: every float it saw came from identical integers, so
+  its logits agree to float rounding (~1e-6 L).
+
 Checks (select with --checks, default all):
   exact   per bitlinear: numpy int accumulators of the interpreter's own int8 input == its .acc.npy
-  qagree  per bitlinear: numpy's own int8 input vs the interpreter's: |dq| <= 1 and few flips
-  logits  numpy vs interpreter logits, all positions: top-1 where the margin is clear, max |diff|
-  forced  numpy run with the interpreter's int8 inputs substituted: logits agree to fp rounding
+  qagree  every diverged row is legitimate
+  logits  clean rows: logits within ROUNDING_TOL_REL and the same top-1 where the margin is clear;
+          every diverged row legitimate
+  forced  numpy rerun with the interpreter's int8 inputs substituted: ALL rows within ROUNDING_TOL_REL
   chunk   --chunk 1 and --chunk 3 (prefill-then-decode through the KV cache) == one call, bitwise
 
 --inject-fault NAME runs the interpreter with a deliberate bug; --expect-fail CHECKS then requires
@@ -23,20 +36,19 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bitnet_ref  # noqa: E402
 
 # --- Tolerances (derived in docs/TESTING.md; L = max |logit| of the numpy reference) -----------
-# Rounding to int8 turns a last-ulp difference of x*s into a one-unit q difference ("flip") when
-# x*s lies within ~1e-5 of a .5 boundary: measured ~1e-4 of all elements or less.
-QFLIP_FRACTION_MAX = 2e-3
-# One flip moves the logits by up to ~7e-3 L on random models (median ~1e-3 L; measured by
-# flip_sensitivity.py, which also asserts that this bound admits 5 worst-case flips at once),
-# while every injected semantic fault moves them by >= 0.3 L (docs/TESTING.md): 5e-2 L sits
-# between the two with a margin of ~6x on either side.
-LOGIT_ABS_TOL_REL = 5e-2
-# Top-1 must agree where numpy's top-2 gap exceeds twice the logit bound: then no admissible
-# difference (<= tol on each of the two logits) can swap them.
-TOP1_MARGIN_REL = 2 * LOGIT_ABS_TOL_REL
-# With identical int8 inputs, the only differences left are f32 vs f64 summation and the order of
-# float ops (~1e-6 relative per op, through ~10 ops per layer): 1e-4 L is ~100x the measured value.
-FORCED_ABS_TOL_REL = 1e-4
+# Float rounding only (identical int8 inputs): f32 vs f64 sums differ by ~1e-6 relative per op;
+# measured 3e-7 .. 1.2e-6 L on every model here. 1e-4 L is ~100x that, and still ~10x below the
+# effect of a single int8 flip (median 1e-3 L, flip_sensitivity.py), so it sees one wrong int8.
+ROUNDING_TOL_REL = 1e-4
+# A legitimate flip needs numpy's x*s within (|x*s| <= 127) * (relative discrepancy of x*s) of a
+# boundary k + 0.5. That discrepancy is ~1e-6 for most ops but reaches ~3e-5 after attention on
+# random models: their q.k scores are large, and an f32 error eps*|q||k| in a score is a relative
+# error of the softmax weights. Measured: max 9.6e-4 over 75 runs (most < 1e-4); allowed 1e-2.
+# A fault gives |dq| >> 1 or differences at arbitrary distances from a tie (uniform in [0, 0.5]).
+NEAR_TIE = 1e-2
+# Top-1 is compared where numpy's top-2 gap exceeds twice the bound: then no admissible difference
+# (<= bound on each of the two logits) can swap them.
+TOP1_MARGIN_REL = 2 * ROUNDING_TOL_REL
 
 BITLINEAR_RE = re.compile(
     r"%([^\s,()]+)\s*=\s*bitlinear\(\s*%([^\s,()]+)\s*,\s*%([^\s,()]+)\s*,\s*@([^\s,()]+)\s*\)")
@@ -132,16 +144,42 @@ def main():
     scale = float(np.abs(mine).max())
     out = Checks()
 
-    lins = bitlinears_of(args.model) if {"exact", "qagree", "forced"} & set(checks) else []
+    lins = bitlinears_of(args.model) if {"exact", "qagree", "logits", "forced"} & set(checks) else []
+    if len(lins) != 7 * ref.layers:
+        sys.exit(f"error: {len(lins)} bitlinear ops in the IR, expected {7 * ref.layers}")
     their_q = {}
-    if lins:
-        if len(lins) != 7 * ref.layers:
-            sys.exit(f"error: {len(lins)} bitlinear ops in the IR, expected {7 * ref.layers}")
-        for res, qn, _sn, proj in lins:
-            their_q[proj] = np.load(os.path.join(dump, qn + ".npy"))
-            if their_q[proj].dtype != np.int8 or their_q[proj].shape != record[proj]["q"].shape:
-                sys.exit(f"error: {qn}.npy is {their_q[proj].dtype} {their_q[proj].shape}, "
-                         f"expected int8 {record[proj]['q'].shape}")
+    for res, qn, _sn, proj in lins:
+        their_q[proj] = np.load(os.path.join(dump, qn + ".npy"))
+        if their_q[proj].dtype != np.int8 or their_q[proj].shape != record[proj]["q"].shape:
+            sys.exit(f"error: {qn}.npy is {their_q[proj].dtype} {their_q[proj].shape}, "
+                     f"expected int8 {record[proj]['q'].shape}")
+
+    # One entry per act_quant (q/k/v and gate/up share one), in execution order (the IR's order).
+    quants, seen = [], set()
+    for res, qn, _sn, proj in lins:
+        if qn not in seen:
+            seen.add(qn)
+            mine_q = record[proj]["q"].astype(np.int32)
+            quants.append((qn, proj, their_q[proj].astype(np.int32) - mine_q))
+    first_j = np.full(seq, len(quants))                  # index of each row's first difference
+    for j in reversed(range(len(quants))):
+        first_j[(quants[j][2] != 0).any(axis=1)] = j
+    diverged = first_j < len(quants)
+    illegit, worst_d, worst_tie = [], 0, 0.0
+    for u in np.nonzero(diverged)[0]:
+        if (first_j[:u] < first_j[u]).any():
+            continue                                     # explained by an earlier row's difference
+        qn, proj, d = quants[first_j[u]]
+        v = record[proj]["x"][u] * record[proj]["s"][u]  # numpy's x*s (f32)
+        tie = np.abs(np.abs(v - np.floor(v)) - 0.5)[d[u] != 0]
+        worst_d, worst_tie = max(worst_d, int(np.abs(d[u]).max())), max(worst_tie, float(tie.max()))
+        if np.abs(d[u]).max() > 1 or tie.max() > NEAR_TIE:
+            illegit.append(f"row {u} at %{qn}")
+    n_div = int(diverged.sum())
+    div_text = (f"{n_div} of {seq} rows diverged, {len(illegit)} not explained by a rounding flip"
+                + (f" ({', '.join(illegit[:3])})" if illegit else "")
+                + (f" [flips that started a divergence: max |dq| {worst_d} (allowed 1), max distance of "
+                   f"x*s from a .5 tie {worst_tie:.1e} (allowed {NEAR_TIE:.0e})]" if worst_d else ""))
 
     if "exact" in checks:
         # Integer products are exact in both: any difference is a wrong weight or a wrong kernel.
@@ -158,39 +196,35 @@ def main():
                    + (": " + ", ".join(bad[:4]) if bad else ""))
 
     if "qagree" in checks:
-        flips = total = 0
-        worst = 0
-        for proj, q in their_q.items():
-            if proj.endswith(("k_proj", "v_proj", "up_proj")):
-                continue  # shares its act_quant with q_proj / gate_proj
-            d = np.abs(q.astype(np.int32) - record[proj]["q"].astype(np.int32))
-            flips += int((d != 0).sum())
-            total += d.size
-            worst = max(worst, int(d.max()))
-        frac = flips / total
-        out.record("qagree", worst <= 1 and frac <= QFLIP_FRACTION_MAX,
-                   f"{flips} of {total} int8 inputs differ (fraction {frac:.2e}, max allowed "
-                   f"{QFLIP_FRACTION_MAX:.0e}), max |dq| {worst} (allowed 1)")
+        total = sum(d.size for _q, _p, d in quants)
+        flips = sum(int((d != 0).sum()) for _q, _p, d in quants)
+        out.record("qagree", not illegit, f"{flips} of {total} int8 inputs differ; {div_text}")
 
+    finite = bool(np.isfinite(interp).all())
     if "logits" in checks:
-        diff = np.abs(interp.astype(np.float64) - mine)
-        maxdiff = float(diff.max()) if np.isfinite(interp).all() else float("inf")
+        # Clean: no row <= u diverged, so every float this row saw came from identical integers.
+        # Rows after a divergence can see it through attention (their s, not their int8, moves).
+        clean = np.cumsum(diverged) == 0
+        diff = np.abs(interp.astype(np.float64) - mine).max(axis=1) if finite else np.full(seq, np.inf)
+        clean_max = float(diff[clean].max()) if clean.any() else 0.0
         top2 = np.sort(mine, axis=1)[:, -2:]
-        clear = (top2[:, 1] - top2[:, 0]) > TOP1_MARGIN_REL * scale
+        clear = clean & ((top2[:, 1] - top2[:, 0]) > TOP1_MARGIN_REL * scale)
         same = mine.argmax(axis=1) == interp.argmax(axis=1)
         mism = int((clear & ~same).sum())
-        ok = maxdiff <= LOGIT_ABS_TOL_REL * scale and mism == 0
+        ok = clean_max <= ROUNDING_TOL_REL * scale and mism == 0 and not illegit
+        div_note = (f"; rows after the first divergence (bounded by forced, not here): max |dlogit| "
+                    f"{float(diff[~clean].max()) / scale:.2e} L" if n_div else "")
         out.record("logits", ok,
-                   f"max |dlogit| {maxdiff:.3e} = {maxdiff / scale:.2e} L (allowed {LOGIT_ABS_TOL_REL:.0e} L, "
-                   f"L = {scale:.3f}); top-1 differs at {mism} of {int(clear.sum())} clear positions "
-                   f"({int((~same).sum())} of {seq} overall)")
+                   f"{int(clean.sum())} clean rows: max |dlogit| {clean_max:.3e} = {clean_max / scale:.2e} L (allowed "
+                   f"{ROUNDING_TOL_REL:.0e} L, L = {scale:.3f}), top-1 differs at {mism} of "
+                   f"{int(clear.sum())} clear rows; {div_text}{div_note}")
 
     if "forced" in checks:
         forced = ref.forward(tokens, force_q=their_q)
-        fdiff = float(np.abs(interp.astype(np.float64) - forced).max()) if np.isfinite(interp).all() else float("inf")
-        out.record("forced", fdiff <= FORCED_ABS_TOL_REL * scale,
-                   f"with the interpreter's int8 inputs: max |dlogit| {fdiff:.3e} = {fdiff / scale:.2e} L "
-                   f"(allowed {FORCED_ABS_TOL_REL:.0e} L)")
+        fdiff = float(np.abs(interp.astype(np.float64) - forced).max()) if finite else float("inf")
+        out.record("forced", fdiff <= ROUNDING_TOL_REL * scale,
+                   f"all rows, with the interpreter's int8 inputs: max |dlogit| {fdiff:.3e} = "
+                   f"{fdiff / scale:.2e} L (allowed {ROUNDING_TOL_REL:.0e} L)")
 
     if "chunk" in checks:
         # The interpreter computes each row with the same loops whatever the call split, so

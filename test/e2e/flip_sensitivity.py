@@ -1,8 +1,9 @@
 """Measures how far ONE int8 rounding flip (q +-1 in one element of one bitlinear input) moves the
-logits, in the numpy reference. This is the unit from which the logit tolerance of e2e_check.py is
-derived: the two implementations legitimately differ by a few such flips (a last-ulp difference
-of x*s next to a .5 boundary), so the logit bound must admit several of them, and it does
-(checked here: LOGIT_ABS_TOL_REL >= FLIPS_ADMITTED * worst single-flip effect)."""
+logits, in the numpy reference alone. Two facts of the e2e tolerances rest on it (docs/TESTING.md):
+- the effect is far above float rounding (median ~1e-3 L vs ~1e-6 L), so rows with a legitimate
+  flip cannot share the rounding bound: e2e_check.py bounds them through the forced check;
+- ROUNDING_TOL_REL is finer than one int8 unit: checked here, the median single-flip effect must
+  be >= 5x ROUNDING_TOL_REL, so the clean-row and forced checks see a single wrong int8 value."""
 import argparse
 import os
 import sys
@@ -11,11 +12,10 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bitnet_ref  # noqa: E402
-from e2e_check import LOGIT_ABS_TOL_REL  # noqa: E402
+from e2e_check import ROUNDING_TOL_REL  # noqa: E402
 
-# The logit bound must hold with this many worst-case flips at once (the measured count per
-# comparison is reported by e2e_check.py's qagree line; see docs/TESTING.md).
-FLIPS_ADMITTED = 5
+# How many times finer than one int8 unit the rounding bound must be.
+RESOLUTION = 5
 
 # Projections that own an act_quant; the others read the same int8 tensor.
 SHARERS = {"self_attn.q_proj": ("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj"),
@@ -54,9 +54,11 @@ def main():
     print(f"one int8 flip moves the logits by: median {np.median(effects):.2e} L, "
           f"99th percentile {np.quantile(effects, 0.99):.2e} L, max {worst:.2e} L "
           f"({args.trials} random flips, L = {scale:.3f})")
-    ok = FLIPS_ADMITTED * worst <= LOGIT_ABS_TOL_REL
-    print(f"logit bound {LOGIT_ABS_TOL_REL:.0e} L {'admits' if ok else 'does NOT admit'} "
-          f"{FLIPS_ADMITTED} worst-case flips ({FLIPS_ADMITTED * worst:.2e} L)")
+    median = float(np.median(effects))
+    seen = float((effects > ROUNDING_TOL_REL).mean())
+    ok = median >= RESOLUTION * ROUNDING_TOL_REL
+    print(f"rounding bound {ROUNDING_TOL_REL:.0e} L: median flip effect is {median / ROUNDING_TOL_REL:.0f}x "
+          f"the bound (required >= {RESOLUTION}x); {100 * seen:.0f}% of single flips exceed it")
     return 0 if ok else 1
 
 
