@@ -222,16 +222,19 @@ Types cast(const Op& op) {
   return {TensorType(*t, typeOf(op, 0).dims)};
 }
 
+// Like ONNX: no (or empty) axes reduce every axis; keepdims defaults to true.
 Types reduce(const Op& op) {
   const TensorType& x = typeOf(op, 0);
-  requireDType(op, 0, {DType::F32, DType::I8, DType::I32, DType::I64, DType::U8});
-  const auto& axes = op.attrs.getInts("axes");
-  if (axes.empty()) fail("attribute 'axes' is empty, expected at least one axis");
+  if (op.opcode == "reduce_mean") requireDType(op, 0, {DType::F32});
+  else requireDType(op, 0, {DType::F32, DType::I8, DType::I32, DType::I64, DType::U8});
   std::set<size_t> reduced;
+  const std::vector<int64_t> axes = op.attrs.has("axes") ? op.attrs.getInts("axes") : std::vector<int64_t>{};
   for (int64_t a : axes)
     if (!reduced.insert(normalizeAxis(a, x.rank(), "axes")).second)
       fail("attribute 'axes' names the axis ", a, " twice");
-  const bool keep = op.attrs.getBool("keepdims", false);
+  if (axes.empty())
+    for (size_t i = 0; i < x.rank(); ++i) reduced.insert(i);
+  const bool keep = op.attrs.getBool("keepdims", true);
   std::vector<Dim> dims;
   for (size_t i = 0; i < x.rank(); ++i) {
     if (!reduced.count(i)) dims.push_back(x.dims[i]);
@@ -409,7 +412,7 @@ std::vector<OpDef> makeOpDefs() {
   for (std::string_view op : {"sqrt", "exp", "sigmoid", "reciprocal", "round"})
     defs.push_back({op, 1, 1, none, {}, unaryF32});
   for (std::string_view op : {"reduce_max", "reduce_mean", "reduce_sum"})
-    defs.push_back({op, 1, 1, {{"axes", K::Ints, true}, {"keepdims", K::Bool, false}}, {}, reduce});
+    defs.push_back({op, 1, 1, {{"axes", K::Ints, false}, {"keepdims", K::Bool, false}}, {}, reduce});
   return defs;
 }
 

@@ -126,6 +126,7 @@ TEST(OpDefs, ShapeOps) {
   reduce.set("axes", std::vector<int64_t>{-1});
   reduce.set("keepdims", true);
   EXPECT_EQ(checkError(*x.f->add("reduce_max", {a}, "", x.t(DType::F32, {x.seq, Dim::fixed(1)}), reduce)->producer), "");
+  EXPECT_EQ(checkError(*x.f->add("reduce_sum", {a}, "", x.t(DType::F32, {Dim::fixed(1), Dim::fixed(1)}))->producer), "");
   reduce.set("axes", std::vector<int64_t>{1, -1});
   EXPECT_EQ(checkError(*x.f->add("reduce_sum", {a}, "", x.t(DType::F32, {x.seq}), reduce)->producer),
             "attribute 'axes' names the axis -1 twice");

@@ -139,7 +139,7 @@ TEST(Printer, ModuleWithEveryOpAttributeAndDtypeRoundTrips) {
     cur = f->add(op, {cur}, "", x8);
   cur = f->add("clip", {cur}, "clipped", x8, attrs({{"min", -128.0}, {"max", 127.0}}));
   Value* ci = f->add("cast", {cur}, "ci", TensorType(DType::I32, {seq, fixed(8)}), attrs({{"to", std::string("i32")}}));
-  f->add("reduce_sum", {ci}, "", TensorType(DType::I32, {seq}), attrs({{"axes", std::vector<int64_t>{-1}}}));
+  f->add("reduce_sum", {ci}, "", TensorType(DType::I32, {seq}), attrs({{"axes", std::vector<int64_t>{-1}}, {"keepdims", false}}));
   Value* rmax = f->add("reduce_max", {cur}, "rmax", f32({seq, fixed(1)}), attrs({{"axes", std::vector<int64_t>{1}}, {"keepdims", true}}));
   Value* rmean = f->add("reduce_mean", {cur}, "rmean", f32({}), attrs({{"axes", std::vector<int64_t>{0, 1}}, {"keepdims", false}}));
   cur = f->add("sub", {cur, rmax}, "", x8);
