@@ -25,7 +25,7 @@ void embeddingKernel(OpCall& call) {
     if (id < 0 || id >= V)
       call.error("token id " + std::to_string(id) + " is out of range for the vocabulary size " +
                  std::to_string(V));
-    for (int64_t h = 0; h < H; ++h) out[t * H + h] = table.floatAt(id * H + h);
+    table.toF32(id * H, H, out + t * H);
   }
   call.results.push_back(std::move(r));
 }
@@ -41,7 +41,7 @@ void rmsNormKernel(OpCall& call) {
   const float eps = float(call.op.attrs.getFloat("eps"));
   const int64_t N = w.shape[0], rows = product(x.shape, 0, x.shape.size() - 1);
   std::vector<float> wf(static_cast<size_t>(N));
-  for (int64_t i = 0; i < N; ++i) wf[size_t(i)] = w.floatAt(i);
+  w.toF32(0, N, wf.data());
   HostTensor r = HostTensor::zeros(DType::F32, x.shape);
   const float* in = x.as<float>();
   float* out = r.as<float>();
@@ -54,6 +54,13 @@ void rmsNormKernel(OpCall& call) {
     for (int64_t i = 0; i < N; ++i) out[row * N + i] = wf[size_t(i)] * (xr[i] * rs);
   }
   call.results.push_back(std::move(r));
+}
+
+// Exact int32 dot product of int8 activations and ternary weights (|sum| <= 128 * K).
+int32_t dotI8(const int8_t* q, const int8_t* t, int64_t k) {
+  int32_t sum = 0;
+  for (int64_t i = 0; i < k; ++i) sum += int32_t(q[i]) * int32_t(t[i]);
+  return sum;
 }
 
 int8_t quantize(float x, float s) {
@@ -120,12 +127,7 @@ void bitlinearKernel(OpCall& call) {
   for (int64_t n = 0; n < N; ++n) {
     const int8_t* t = matrix ? matrix + n * K : rowBuf.data();
     if (!matrix) decodeTernaryRow(w, n, call.fault, rowBuf.data());
-    for (int64_t r = 0; r < rows; ++r) {
-      const int8_t* qr = qs + r * K;
-      int32_t sum = 0;  // exact: |sum| <= 128 * K
-      for (int64_t k = 0; k < K; ++k) sum += int32_t(qr[k]) * int32_t(t[k]);
-      accs[r * N + n] = sum;
-    }
+    for (int64_t r = 0; r < rows; ++r) accs[r * N + n] = dotI8(qs + r * K, t, K);
   }
   ScaleRule rule = w.scaleRule;
   if (call.fault == Fault::DivideScale && rule == ScaleRule::Mul) rule = ScaleRule::Div;  // wrong on purpose

@@ -62,28 +62,48 @@ void forEachBroadcast(const std::vector<int64_t>& out, const std::vector<int64_t
   }
 }
 
-float floatBinary(const std::string& op, float a, float b) {
-  if (op == "add") return a + b;
-  if (op == "sub") return a - b;
-  if (op == "mul") return a * b;
-  if (op == "div") return a / b;
-  if (op == "max") return std::isnan(a) || std::isnan(b) ? std::numeric_limits<float>::quiet_NaN() : std::max(a, b);
-  if (op == "min") return std::isnan(a) || std::isnan(b) ? std::numeric_limits<float>::quiet_NaN() : std::min(a, b);
-  return std::pow(a, b);  // pow(float, float): the f32 overload
+// Opcodes resolved once per op (not per element).
+enum class Bin { Add, Sub, Mul, Div, Max, Min, Pow };
+enum class Un { Neg, Abs, Sqrt, Exp, Relu, Sigmoid, Reciprocal, Round, Relu2, Silu };
+
+Bin binaryOf(const std::string& op) {
+  if (op == "add") return Bin::Add;
+  if (op == "sub") return Bin::Sub;
+  if (op == "mul") return Bin::Mul;
+  if (op == "div") return Bin::Div;
+  if (op == "max") return Bin::Max;
+  if (op == "min") return Bin::Min;
+  return Bin::Pow;
 }
 
-int64_t intBinary(const std::string& op, int64_t a, int64_t b) {
-  if (op == "add") return a + b;
-  if (op == "sub") return a - b;
-  if (op == "mul") return a * b;
-  if (op == "max") return std::max(a, b);
-  return std::min(a, b);
+float floatBinary(Bin op, float a, float b) {
+  switch (op) {
+    case Bin::Add: return a + b;
+    case Bin::Sub: return a - b;
+    case Bin::Mul: return a * b;
+    case Bin::Div: return a / b;
+    case Bin::Max: return std::isnan(a) || std::isnan(b) ? std::numeric_limits<float>::quiet_NaN() : std::max(a, b);
+    case Bin::Min: return std::isnan(a) || std::isnan(b) ? std::numeric_limits<float>::quiet_NaN() : std::min(a, b);
+    case Bin::Pow: return std::pow(a, b);  // pow(float, float): the f32 overload
+  }
+  return 0;
+}
+
+int64_t intBinary(Bin op, int64_t a, int64_t b) {
+  switch (op) {
+    case Bin::Add: return a + b;
+    case Bin::Sub: return a - b;
+    case Bin::Mul: return a * b;
+    case Bin::Max: return std::max(a, b);
+    default: return std::min(a, b);
+  }
 }
 
 void binaryKernel(OpCall& call) {
   call.expectOperands(2);
   const TensorView &a = call.in(0), &b = call.in(1);
   const std::string& op = call.op.opcode;
+  const Bin bop = binaryOf(op);
   const bool floats = isFloatView(a) && isFloatView(b);
   const bool ints = isIntView(a) && isIntView(b) && a.dtype == b.dtype;
   if (!floats && !ints)
@@ -97,43 +117,57 @@ void binaryKernel(OpCall& call) {
     const float *pa = a.as<float>(), *pb = b.as<float>();
     float* pr = r.as<float>();
     const int64_t n = r.numElements();
-    if (op == "add") for (int64_t i = 0; i < n; ++i) pr[i] = pa[i] + pb[i];
-    else if (op == "mul") for (int64_t i = 0; i < n; ++i) pr[i] = pa[i] * pb[i];
-    else for (int64_t i = 0; i < n; ++i) pr[i] = floatBinary(op, pa[i], pb[i]);
+    if (bop == Bin::Add) for (int64_t i = 0; i < n; ++i) pr[i] = pa[i] + pb[i];
+    else if (bop == Bin::Mul) for (int64_t i = 0; i < n; ++i) pr[i] = pa[i] * pb[i];
+    else for (int64_t i = 0; i < n; ++i) pr[i] = floatBinary(bop, pa[i], pb[i]);
   } else {
     auto sa = broadcastStrides(a.shape, out), sb = broadcastStrides(b.shape, out);
     if (floats)
       forEachBroadcast(out, sa, sb, [&](int64_t i, int64_t ia, int64_t ib) {
-        storeFloat(r, i, floatBinary(op, a.floatAt(ia), b.floatAt(ib)));
+        storeFloat(r, i, floatBinary(bop, a.floatAt(ia), b.floatAt(ib)));
       });
     else
       forEachBroadcast(out, sa, sb, [&](int64_t i, int64_t ia, int64_t ib) {
-        storeInt(r, i, intBinary(op, a.intAt(ia), b.intAt(ib)));
+        storeInt(r, i, intBinary(bop, a.intAt(ia), b.intAt(ib)));
       });
   }
   call.results.push_back(std::move(r));
 }
 
-float floatUnary(const std::string& op, float x) {
-  if (op == "neg") return -x;
-  if (op == "abs") return std::fabs(x);
-  if (op == "sqrt") return std::sqrt(x);
-  if (op == "exp") return std::exp(x);
-  if (op == "relu") return x > 0.0f ? x : 0.0f;
-  if (op == "sigmoid") return 1.0f / (1.0f + std::exp(-x));
-  if (op == "reciprocal") return 1.0f / x;
-  if (op == "round") return std::nearbyint(x);  // half to even in the default rounding mode
-  if (op == "relu2") {
-    const float r = x > 0.0f ? x : 0.0f;
-    return r * r;
+Un unaryOf(const std::string& op) {
+  static const std::pair<const char*, Un> kNames[] = {
+      {"neg", Un::Neg},     {"abs", Un::Abs},         {"sqrt", Un::Sqrt},         {"exp", Un::Exp},
+      {"relu", Un::Relu},   {"sigmoid", Un::Sigmoid}, {"reciprocal", Un::Reciprocal},
+      {"round", Un::Round}, {"relu2", Un::Relu2},     {"silu", Un::Silu}};
+  for (const auto& [name, u] : kNames)
+    if (op == name) return u;
+  fail("internal: unknown unary op ", op);
+}
+
+float floatUnary(Un op, float x) {
+  switch (op) {
+    case Un::Neg: return -x;
+    case Un::Abs: return std::fabs(x);
+    case Un::Sqrt: return std::sqrt(x);
+    case Un::Exp: return std::exp(x);
+    case Un::Relu: return x > 0.0f ? x : 0.0f;
+    case Un::Sigmoid: return 1.0f / (1.0f + std::exp(-x));
+    case Un::Reciprocal: return 1.0f / x;
+    case Un::Round: return std::nearbyint(x);  // half to even in the default rounding mode
+    case Un::Relu2: {
+      const float r = x > 0.0f ? x : 0.0f;
+      return r * r;
+    }
+    case Un::Silu: return x / (1.0f + std::exp(-x));
   }
-  return x / (1.0f + std::exp(-x));  // silu
+  return 0;
 }
 
 void unaryKernel(OpCall& call) {
   call.expectOperands(1);
   const TensorView& x = call.in(0);
   const std::string& op = call.op.opcode;
+  const Un uop = unaryOf(op);
   const DType rt = call.resultDType();
   HostTensor r = HostTensor::zeros(rt, x.shape);
   const int64_t n = x.numElements();
@@ -142,9 +176,9 @@ void unaryKernel(OpCall& call) {
     if (x.dtype == DType::F32 && rt == DType::F32) {
       const float* px = x.as<float>();
       float* pr = r.as<float>();
-      for (int64_t i = 0; i < n; ++i) pr[i] = floatUnary(op, px[i]);
+      for (int64_t i = 0; i < n; ++i) pr[i] = floatUnary(uop, px[i]);
     } else {
-      for (int64_t i = 0; i < n; ++i) storeFloat(r, i, floatUnary(op, x.floatAt(i)));
+      for (int64_t i = 0; i < n; ++i) storeFloat(r, i, floatUnary(uop, x.floatAt(i)));
     }
   } else if (isIntView(x) && (op == "neg" || op == "abs" || op == "relu")) {
     if (rt != x.dtype) call.error("the result dtype must be the operand's");

@@ -70,6 +70,24 @@ float TensorView::floatAt(int64_t i) const {
   }
 }
 
+void TensorView::toF32(int64_t offset, int64_t count, float* out) const {
+  switch (dtype) {
+    case DType::F32:
+      std::memcpy(out, data + 4 * offset, size_t(count) * 4);
+      return;
+    case DType::BF16:
+      for (int64_t i = 0; i < count; ++i) {
+        uint16_t b;
+        std::memcpy(&b, data + 2 * (offset + i), 2);
+        const uint32_t bits = uint32_t(b) << 16;  // bf16 is the top half of an f32
+        std::memcpy(out + i, &bits, 4);
+      }
+      return;
+    default:
+      for (int64_t i = 0; i < count; ++i) out[i] = floatAt(offset + i);
+  }
+}
+
 int64_t TensorView::intAt(int64_t i) const {
   switch (dtype) {
     case DType::I8: return int8_t(data[i]);

@@ -30,6 +30,8 @@ struct TensorView {
   // Element i converted (float dtypes to f32 exactly; integers to int64).
   float floatAt(int64_t i) const;
   int64_t intAt(int64_t i) const;
+  // Elements [offset, offset + count) of a float view converted to f32 (one dtype switch).
+  void toF32(int64_t offset, int64_t count, float* out) const;
   std::string describe() const;  // "%x (tensor<2 x 3 x f32>)"
 };
 

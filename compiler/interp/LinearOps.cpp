@@ -21,7 +21,7 @@ double dotF64(const float* a, const float* b, int64_t k) {
 
 std::vector<float> toF32(const TensorView& v, int64_t offset, int64_t count) {
   std::vector<float> out(static_cast<size_t>(count));
-  for (int64_t i = 0; i < count; ++i) out[size_t(i)] = v.floatAt(offset + i);
+  v.toF32(offset, count, out.data());
   return out;
 }
 
@@ -33,11 +33,7 @@ void multiply(const TensorView& a, int64_t aOffset, const TensorView& b, int64_t
   std::vector<float> brow(static_cast<size_t>(K));
   for (int64_t n = 0; n < N; ++n) {
     if (transB) {
-      if (b.dtype == DType::F32) {
-        std::memcpy(brow.data(), b.data + 4 * (bOffset + n * K), size_t(K) * 4);
-      } else {
-        for (int64_t k = 0; k < K; ++k) brow[size_t(k)] = b.floatAt(bOffset + n * K + k);
-      }
+      b.toF32(bOffset + n * K, K, brow.data());
     } else {
       for (int64_t k = 0; k < K; ++k) brow[size_t(k)] = b.floatAt(bOffset + k * N + n);
     }
