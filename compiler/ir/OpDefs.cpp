@@ -469,6 +469,10 @@ void checkOp(const Op& op) {
   for (const AttrDef& a : def.attrs)
     if (a.required && !op.attrs.has(a.name))
       fail("missing attribute '", a.name, "' (", attrKindName(a.kind), ")");
+  // Ternary values are weights in a packed layout: only bitlinear reads them.
+  for (unsigned i = 0; i < n; ++i)
+    if (op.operands[i]->type.dtype == DType::Ternary && !(op.opcode == "bitlinear" && i == 2))
+      fail(operandName(op, i), " is ", typeOf(op, i).str(), ": only bitlinear (operand 2) reads ternary weights");
   for (unsigned i : def.stateOperands)
     if (op.operands[i]->kind != Value::Kind::State)
       fail(operandName(op, i), " must be a function state (it is written)");

@@ -65,8 +65,8 @@ void checkFunction(const Module& m, const Function& f, const OpLocator& locate) 
   for (const Value* v : f.states()) {
     checkName(v->name, fn + ": a state");
     checkDims(m, v->type, fn + ": state %" + v->name);
-    if (!v->type.isStatic())
-      fail("verifier: ", fn, ": state %", v->name, " is ", v->type.str(), ", expected a static type");
+    if (!v->type.isStatic() || v->type.dtype == DType::Ternary)
+      fail("verifier: ", fn, ": state %", v->name, " is ", v->type.str(), ", expected a static tensor type");
     defined.insert(v);
   }
   auto isDefined = [&](const Value* v) {

@@ -91,7 +91,7 @@ TEST(Verifier, DynamicDimsMustBeDeclaredWithTheirBound) {
   m.declareDim("seq", 8);
   EXPECT_EQ(verifyError(m), "");
   f->addState("cache", TensorType(DType::F32, {m.dim("seq")}));
-  EXPECT_EQ(verifyError(m), "verifier: @f: state %cache is tensor<?seq x f32>, expected a static type");
+  EXPECT_EQ(verifyError(m), "verifier: @f: state %cache is tensor<?seq x f32>, expected a static tensor type");
 }
 
 TEST(Verifier, WeightByteSizesAndLayouts) {
