@@ -92,17 +92,20 @@ class Parser {
     return peek().kind == Tok::Int || peek().kind == Tok::Float ||
            (peek().kind == Tok::Ident && (peek().text == "inf" || peek().text == "nan"));
   }
-  // A number token as T (float or double), correctly rounded from its decimal text.
+  // The next token as a number of type T (float or double).
   template <typename T>
   T parseReal(std::string_view what) {
     if (!atNumber()) errorAt(peek(), "expected ", what, ", got ", describe(peek()));
-    const Token& t = next();
+    return realFrom<T>(next());
+  }
+  // A number token (int, float, inf, nan) as T, correctly rounded from its decimal text.
+  template <typename T>
+  T realFrom(const Token& t) const {
     T v{};
     auto [end, ec] = std::from_chars(t.text.data(), t.text.data() + t.text.size(), v);
     if (end != t.text.data() + t.text.size() || (ec != std::errc() && ec != std::errc::result_out_of_range))
       errorAt(t, "bad number '", t.text, "'");
-    if (ec == std::errc::result_out_of_range)
-      errorAt(t, "number '", t.text, "' is out of range");
+    if (ec == std::errc::result_out_of_range) errorAt(t, "number '", t.text, "' is out of range");
     return v;
   }
 
@@ -227,12 +230,7 @@ class Parser {
         return ints;
       }
       std::vector<double> floats;
-      for (const Token* i : items) {
-        const size_t saved = pos_;
-        pos_ = size_t(i - tokens_.data());
-        floats.push_back(parseReal<double>("a number"));
-        pos_ = saved;
-      }
+      for (const Token* i : items) floats.push_back(realFrom<double>(*i));
       return floats;
     }
     errorAt(t, "bad attribute value ", describe(t),
@@ -293,7 +291,6 @@ class Parser {
     if (int64_t(items.size()) != n)
       errorAt(kw, "wrong number of dense elements for @", w.name, ": ", w.type.str(), " has ", n,
               " elements, got ", items.size());
-    const size_t saved = pos_;
     std::vector<uint8_t> bytes;
     if (w.isTernary()) {
       std::vector<int8_t> values;
@@ -308,13 +305,13 @@ class Parser {
         const Token& t = *items[i];
         switch (w.type.dtype) {
           case DType::F32: {
-            const float f = realElement(t);
+            const float f = realFrom<float>(t);
             std::memcpy(dst, &f, 4);
             break;
           }
           case DType::BF16:
           case DType::F16: {
-            const float f = realElement(t);
+            const float f = realFrom<float>(t);
             const uint16_t h = w.type.dtype == DType::BF16 ? floatToBf16(f) : floatToF16(f);
             std::memcpy(dst, &h, 2);
             break;
@@ -333,7 +330,6 @@ class Parser {
         }
       }
     }
-    pos_ = saved;
     std::string layout = w.layout;
     const ScaleRule rule = w.scaleRule;
     const float scale = w.scale;
@@ -348,11 +344,6 @@ class Parser {
     const int64_t v = parseInt(t);
     if (v < lo || v > hi) errorAt(t, "the ", type, " element ", v, " is out of range [", lo, ", ", hi, "]");
     return v;
-  }
-
-  float realElement(const Token& t) {
-    pos_ = size_t(&t - tokens_.data());
-    return parseReal<float>("a number");
   }
 
   void parseExternal(Weight& w) {
