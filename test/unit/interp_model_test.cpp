@@ -160,3 +160,33 @@ TEST(InterpModel, KnowsEveryOpcode) {
     EXPECT_NO_THROW(Interpreter(m, *f)) << def.opcode;
   }
 }
+
+TEST(InterpModel, ObserverSeesEveryOpAndBitlinearAccumulators) {
+  TinyModel m;
+  size_t calls = 0, withAcc = 0, bitlinears = 0;
+  InterpreterOptions o;
+  o.observer = [&](const Op& op, const std::vector<const HostTensor*>& results, const HostTensor* acc) {
+    ++calls;
+    EXPECT_EQ(results.size(), op.results.size()) << op.describe();
+    if (acc) {
+      ++withAcc;
+      EXPECT_EQ(op.opcode, "bitlinear");
+      EXPECT_EQ(acc->dtype, DType::I32);
+      EXPECT_EQ(acc->shape, results[0]->shape);
+    }
+  };
+  for (const auto& op : m.g.f->ops()) bitlinears += op->opcode == "bitlinear";
+  Interpreter in(*m.g.module, *m.g.f, o);
+  in.run({ids(kTokens), HostTensor::scalarI64(0)});
+  EXPECT_EQ(calls, m.g.f->ops().size());
+  EXPECT_EQ(withAcc, bitlinears);
+  EXPECT_EQ(bitlinears, 7u);
+}
+
+TEST(InterpModel, RowByRowDecodingEqualsCachedMatrices) {
+  TinyModel m;
+  InterpreterOptions o;
+  o.ternaryCacheBytes = 0;  // the path a 2B-4T-sized model takes
+  Interpreter in(*m.g.module, *m.g.f, o);
+  EXPECT_EQ(floats(in.run({ids(kTokens), HostTensor::scalarI64(0)})[0]), evalAll(m, kTokens));
+}
