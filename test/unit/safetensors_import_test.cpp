@@ -179,6 +179,46 @@ TEST(SafetensorsImport, UntiedOddShapesGQA) {
   EXPECT_EQ(t.size(), 170u * 100u);
 }
 
+// Rewrites config.json with `from` replaced by `to` (the generator writes one key per line).
+void editConfig(const std::string& folder, const std::string& from, const std::string& to) {
+  const fs::path path = fs::path(folder) / "config.json";
+  std::ifstream in(path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t at = text.find(from);
+  ASSERT_NE(at, std::string::npos) << from;
+  text.replace(at, from.size(), to);
+  std::ofstream(path) << text;
+}
+
+TEST(SafetensorsImport, TieWordEmbeddingsDecisions) {
+  // Absent from the config: lm_head.weight in the checkpoint means untied.
+  std::string dir = generate("--preset tiny --untied", "-absent");
+  editConfig(dir, "\"tie_word_embeddings\": false,", "");
+  std::vector<std::string> notes;
+  ImportOptions options;
+  options.notes = &notes;
+  auto m = importCheckpoint(dir, options);
+  EXPECT_EQ(producer(*m->function("forward"), "logits")->operand(1)->name, "lm_head.weight");
+  bool noted = false;
+  for (const auto& n : notes) noted |= n.find("untied (the checkpoint has lm_head.weight)") != std::string::npos;
+  EXPECT_TRUE(noted);
+
+  // true wins over a present lm_head.weight (as in HF), with a note.
+  editConfig(dir, "\"torch_dtype\"", "\"tie_word_embeddings\": true, \"torch_dtype\"");
+  notes.clear();
+  m = importCheckpoint(dir, options);
+  EXPECT_EQ(producer(*m->function("forward"), "logits")->operand(1)->name, "model.embed_tokens.weight");
+  EXPECT_EQ(m->weightValue("lm_head.weight"), nullptr);
+  noted = false;
+  for (const auto& n : notes) noted |= n.find("lm_head.weight is ignored") != std::string::npos;
+  EXPECT_TRUE(noted);
+
+  // false without lm_head.weight: the tensor is missing.
+  dir = generate("--preset tiny --tied", "-false");
+  editConfig(dir, "\"tie_word_embeddings\": true", "\"tie_word_embeddings\": false");
+  EXPECT_EQ(importError(dir), dir + "/model.safetensors: missing tensor \"lm_head.weight\"");
+}
+
 TEST(SafetensorsImport, ShardedEqualsSingleFile) {
   auto single = importCheckpoint(generate("--preset tiny --seed 5", "-single"));
   const std::string shardedDir = generate("--preset tiny --seed 5 --shards 3", "-sharded");
