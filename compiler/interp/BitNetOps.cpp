@@ -120,7 +120,7 @@ void bitlinearKernel(OpCall& call) {
   outShape.push_back(N);
   HostTensor y = HostTensor::zeros(DType::F32, outShape);
   HostTensor acc = HostTensor::zeros(DType::I32, outShape);
-  const int8_t* matrix = call.ternaryCache ? call.ternaryCache->get(w, call.fault) : nullptr;
+  const int8_t* matrix = call.weightCache ? call.weightCache->ternary(w, call.fault) : nullptr;
   std::vector<int8_t> rowBuf(matrix ? 0 : size_t(K));
   const int8_t* qs = q.as<int8_t>();
   int32_t* accs = acc.as<int32_t>();

@@ -100,10 +100,10 @@ struct Interpreter::Impl {
   std::vector<const Kernel*> opKernels;                  // per op
   std::unordered_map<const Value*, HostTensor> states;   // persistent
   std::unordered_map<const Value*, size_t> lastUse;      // op index of the last read
-  interp::TernaryCache ternaryCache;
+  interp::WeightCache weightCache;
 
   Impl(const Module& m, const Function& f, InterpreterOptions o)
-      : module(m), function(f), options(std::move(o)), ternaryCache(options.ternaryCacheBytes) {}
+      : module(m), function(f), options(std::move(o)), weightCache(options.weightCacheBytes) {}
 };
 
 Interpreter::Interpreter(const Module& module, const Function& function, InterpreterOptions options)
@@ -148,7 +148,7 @@ std::vector<HostTensor> Interpreter::run(const std::vector<HostTensor>& inputs) 
   const auto& ops = f.ops();
   for (size_t i = 0; i < ops.size(); ++i) {
     const Op& op = *ops[i];
-    OpCall call{op, {}, {}, im.options.fault, &im.ternaryCache, {}, {}, false};
+    OpCall call{op, {}, {}, im.options.fault, &im.weightCache, {}, {}, false};
     for (const Value* v : op.operands) {
       HostTensor* state = nullptr;
       if (v->kind == Value::Kind::Weight) {

@@ -47,9 +47,10 @@ struct InterpreterOptions {
   using Observer = std::function<void(const Op&, const std::vector<const HostTensor*>& results,
                                       const HostTensor* bitlinearAccumulators)>;
   Observer observer;
-  // Unpacked ternary matrices are cached up to this many bytes (one byte per weight); larger
-  // models decode each bitlinear weight row by row on every call instead.
-  size_t ternaryCacheBytes = size_t(512) << 20;
+  // Decoded weights (unpacked ternary matrices, one byte per weight; bf16/f16 matmul operands
+  // widened to f32) are cached up to this many bytes; beyond it, larger models decode row by
+  // row on every call instead. The results are the same either way.
+  size_t weightCacheBytes = size_t(512) << 20;
 };
 
 class Interpreter {

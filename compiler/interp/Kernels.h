@@ -35,17 +35,21 @@ struct TensorView {
   std::string describe() const;  // "%x (tensor<2 x 3 x f32>)"
 };
 
-// Unpacked ternary matrices, kept within a memory budget (a 2B-4T model has 2 G weights:
-// beyond the budget bitlinear decodes row by row on each call instead).
-class TernaryCache {
+// Decoded weights kept within a memory budget: unpacked ternary matrices (int8) and bf16/f16
+// weights widened to f32. A 2B-4T model has 2 G ternary weights: beyond the budget bitlinear
+// decodes row by row, and matmul converts row by row, on each call instead.
+class WeightCache {
  public:
-  explicit TernaryCache(size_t budgetBytes) : budget_(budgetBytes) {}
-  // The whole [out, in] matrix, or nullptr when it does not fit in the budget.
-  const int8_t* get(const Weight& w, Fault fault);
+  explicit WeightCache(size_t budgetBytes) : budget_(budgetBytes) {}
+  // The whole ternary [out, in] matrix as -1/0/+1, or nullptr when it does not fit.
+  const int8_t* ternary(const Weight& w, Fault fault);
+  // A bf16/f16 weight as f32, or nullptr when it does not fit (or is f32 already).
+  const float* floats(const Weight& w);
 
  private:
   size_t budget_, used_ = 0;
-  std::unordered_map<const Weight*, std::vector<int8_t>> matrices_;
+  std::unordered_map<const Weight*, std::vector<int8_t>> ternary_;
+  std::unordered_map<const Weight*, std::vector<float>> floats_;
 };
 
 // Decodes row n of a ternary weight [out, in] into row[0..in) (-1/0/+1), per its layout.
@@ -57,7 +61,7 @@ struct OpCall {
   std::vector<TensorView> operands;
   std::vector<HostTensor*> states;  // parallel to operands; non-null where the operand is a state
   Fault fault = Fault::None;
-  TernaryCache* ternaryCache = nullptr;
+  WeightCache* weightCache = nullptr;
   std::vector<HostTensor> results;   // filled by the kernel, in the op's result order
   HostTensor accumulators;           // bitlinear: the i32 accumulators [..., N]
   bool hasAccumulators = false;

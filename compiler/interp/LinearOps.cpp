@@ -27,18 +27,23 @@ std::vector<float> toF32(const TensorView& v, int64_t offset, int64_t count) {
 
 // out[m, n] = sum_k a[m, k] * B[n, k], where B row n is read from b (at bOffset) either as row n
 // of [N, K] (transposed) or as column n of [K, N].
-void multiply(const TensorView& a, int64_t aOffset, const TensorView& b, int64_t bOffset, bool transB,
-              int64_t M, int64_t K, int64_t N, HostTensor& r, int64_t rOffset) {
+// bCache: b's elements widened to f32 (a weight from the cache), or nullptr to convert here.
+void multiply(const TensorView& a, int64_t aOffset, const TensorView& b, const float* bCache, int64_t bOffset,
+              bool transB, int64_t M, int64_t K, int64_t N, HostTensor& r, int64_t rOffset) {
   const std::vector<float> af = toF32(a, aOffset, M * K);
   std::vector<float> brow(static_cast<size_t>(K));
   for (int64_t n = 0; n < N; ++n) {
-    if (transB) {
+    const float* row = brow.data();
+    if (transB && bCache) {
+      row = bCache + bOffset + n * K;
+    } else if (transB) {
       b.toF32(bOffset + n * K, K, brow.data());
     } else {
-      for (int64_t k = 0; k < K; ++k) brow[size_t(k)] = b.floatAt(bOffset + k * N + n);
+      for (int64_t k = 0; k < K; ++k)
+        brow[size_t(k)] = bCache ? bCache[bOffset + k * N + n] : b.floatAt(bOffset + k * N + n);
     }
     for (int64_t m = 0; m < M; ++m)
-      storeFloat(r, rOffset + m * N + n, float(dotF64(af.data() + m * K, brow.data(), K)));
+      storeFloat(r, rOffset + m * N + n, float(dotF64(af.data() + m * K, row, K)));
   }
 }
 
@@ -56,11 +61,12 @@ void matmulKernel(OpCall& call) {
   const int64_t N = transB ? b.shape[rb - 2] : b.shape[rb - 1];
   const int64_t K = a.shape.back();
   if (K != bK) call.error("inner dims differ: " + a.describe() + " x " + b.describe());
+  const float* bCache = b.weight && call.weightCache ? call.weightCache->floats(*b.weight) : nullptr;
   if (rb == 2) {
     std::vector<int64_t> outShape = a.shape;
     outShape.back() = N;
     HostTensor r = HostTensor::zeros(call.resultDType(), outShape);
-    multiply(a, 0, b, 0, transB, product(a.shape, 0, a.shape.size() - 1), K, N, r, 0);
+    multiply(a, 0, b, bCache, 0, transB, product(a.shape, 0, a.shape.size() - 1), K, N, r, 0);
     call.results.push_back(std::move(r));
     return;
   }
@@ -72,7 +78,7 @@ void matmulKernel(OpCall& call) {
   std::vector<int64_t> outShape = a.shape;
   outShape.back() = N;
   HostTensor r = HostTensor::zeros(call.resultDType(), outShape);
-  for (int64_t i = 0; i < batch; ++i) multiply(a, i * M * K, b, i * K * N, transB, M, K, N, r, i * M * N);
+  for (int64_t i = 0; i < batch; ++i) multiply(a, i * M * K, b, bCache, i * K * N, transB, M, K, N, r, i * M * N);
   call.results.push_back(std::move(r));
 }
 

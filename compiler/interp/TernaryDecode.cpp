@@ -1,4 +1,4 @@
-// Decoding ternary weights row by row, and a bounded cache of whole unpacked matrices.
+// Decoding ternary weights row by row, per their layout.
 #include "compiler/interp/Kernels.h"
 
 namespace bitnetc::interp {
@@ -29,18 +29,6 @@ void decodeTernaryRow(const Weight& w, int64_t n, Fault fault, int8_t* row) {
   } else {
     fail("weight @", w.name, ": unknown ternary layout \"", w.layout, "\"");
   }
-}
-
-const int8_t* TernaryCache::get(const Weight& w, Fault fault) {
-  auto it = matrices_.find(&w);
-  if (it != matrices_.end()) return it->second.data();
-  const int64_t out = w.type.dims.at(0).size, in = w.type.dims.at(1).size;
-  const size_t bytes = size_t(out * in);
-  if (used_ + bytes > budget_) return nullptr;
-  std::vector<int8_t> m(bytes);
-  for (int64_t n = 0; n < out; ++n) decodeTernaryRow(w, n, fault, m.data() + n * in);
-  used_ += bytes;
-  return matrices_.emplace(&w, std::move(m)).first->second.data();
 }
 
 }  // namespace bitnetc::interp

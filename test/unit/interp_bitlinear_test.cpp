@@ -39,7 +39,7 @@ Result runBitlinear(const BitlinearCase& c, std::string_view layout, ScaleRule r
   Result r;
   InterpreterOptions o;
   o.fault = fault;
-  o.ternaryCacheBytes = cacheBytes;
+  o.weightCacheBytes = cacheBytes;
   o.observer = [&](const Op& op, const std::vector<const HostTensor*>&, const HostTensor* acc) {
     ASSERT_EQ(op.opcode, "bitlinear");
     ASSERT_NE(acc, nullptr);

@@ -117,3 +117,29 @@ TEST(InterpGeneric, ResultTypeMismatchIsAnError) {
   EXPECT_THROW(runOp("add", {a, a}, f32({3})), Error);
   EXPECT_THROW(runOp("add", {a, a}, TensorType::of(DType::I32, {2})), Error);
 }
+
+TEST(InterpGeneric, MatmulWithBf16WeightCachedOrNot) {
+  // The LM head form: matmul(x, @embed) {transpose_b} with a bf16 weight, through the weight
+  // cache (widened once) and without it (widened per call): same exact values.
+  const std::vector<float> w = {1.5f, -2.0f, 0.25f, 3.0f, 0.5f, -1.0f};  // exact in bf16
+  std::vector<uint8_t> bytes;
+  for (float f : w) {
+    const uint16_t b = floatToBf16(f);
+    bytes.push_back(uint8_t(b & 0xff));
+    bytes.push_back(uint8_t(b >> 8));
+  }
+  for (size_t cache : {size_t(1) << 20, size_t(0)}) {
+    Graph g;
+    Value* x = g.f->addInput("x", f32({2, 3}));
+    Value* wv = g.module->addWeight(makeOwnedWeight("w", TensorType::of(DType::BF16, {2, 3}), bytes));
+    AttributeList t;
+    t.set("transpose_b", true);
+    g.f->setOutputs({g.f->add("matmul", {x, wv}, "y", f32({2, 2}), t)});
+    InterpreterOptions o;
+    o.weightCacheBytes = cache;
+    Interpreter in(*g.module, *g.f, o);
+    auto y = floats(in.run({HostTensor::fromF32({2, 3}, {1, 2, 3, -1, 0, 4})})[0]);
+    EXPECT_EQ(y, (std::vector<float>{1.5f - 4.0f + 0.75f, 3.0f + 1.0f - 3.0f, -1.5f + 1.0f, -3.0f - 4.0f}))
+        << "cache " << cache;
+  }
+}

@@ -186,7 +186,7 @@ TEST(InterpModel, ObserverSeesEveryOpAndBitlinearAccumulators) {
 TEST(InterpModel, RowByRowDecodingEqualsCachedMatrices) {
   TinyModel m;
   InterpreterOptions o;
-  o.ternaryCacheBytes = 0;  // the path a 2B-4T-sized model takes
+  o.weightCacheBytes = 0;  // the path a 2B-4T-sized model takes
   Interpreter in(*m.g.module, *m.g.f, o);
   EXPECT_EQ(floats(in.run({ids(kTokens), HostTensor::scalarI64(0)})[0]), evalAll(m, kTokens));
 }
