@@ -232,10 +232,10 @@ class GraphBuilder {
 std::unique_ptr<Module> importCheckpoint(const std::string& folder, const ImportOptions& options) {
   namespace fs = std::filesystem;
   if (!fs::is_directory(folder)) fail(folder, ": not a checkpoint folder (no such directory)");
-  const fs::path dir(folder);
+  const fs::path dir = fs::absolute(fs::path(folder)).lexically_normal();
   HFConfig config = HFConfig::load((dir / "config.json").string());
   std::vector<std::string> notes = config.notes;
-  CheckpointTensors tensors = CheckpointTensors::open(folder);
+  CheckpointTensors tensors = CheckpointTensors::open(dir.string());
 
   // Without tie_word_embeddings in the config, an lm_head.weight tensor means untied (the HF
   // config classes disagree on the default).
@@ -269,7 +269,7 @@ std::unique_ptr<Module> importCheckpoint(const std::string& folder, const Import
   a.set("max_context", maxContext);
   a.set("scale_rule", std::string(scaleRuleName(loader.usedScaleRule())));
   const fs::path tokenizer = dir / "tokenizer.json";
-  if (fs::exists(tokenizer)) a.set("tokenizer", fs::absolute(tokenizer).lexically_normal().string());
+  if (fs::exists(tokenizer)) a.set("tokenizer", tokenizer.string());
   else notes.push_back("no tokenizer.json in the folder");
 
   if (options.notes) options.notes->insert(options.notes->end(), notes.begin(), notes.end());

@@ -201,7 +201,8 @@ std::string readTextFile(const std::string& path) {
 CheckpointTensors CheckpointTensors::open(const std::string& folder) {
   namespace fs = std::filesystem;
   CheckpointTensors ct;
-  const fs::path dir(folder);
+  // Absolute paths: the printed IR names the weight files, and must stay valid from any directory.
+  const fs::path dir = fs::absolute(fs::path(folder)).lexically_normal();
   const fs::path single = dir / "model.safetensors";
   const fs::path index = dir / "model.safetensors.index.json";
   if (fs::exists(single)) {
