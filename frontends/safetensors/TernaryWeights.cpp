@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstring>
 
@@ -108,32 +109,94 @@ Weight fileWeight(const SafetensorsTensor& t, TensorType type) {
   return w;
 }
 
-Weight ternarizeLatent(const SafetensorsTensor& t, int64_t out, int64_t in) {
-  const size_t n = size_t(out * in);
-  std::vector<float> w(n);
-  if (t.dtypeName == "F32") {
-    std::memcpy(w.data(), t.data, n * 4);
-  } else if (t.dtypeName == "BF16" || t.dtypeName == "F16") {
-    const bool bf16 = t.dtypeName == "BF16";
-    for (size_t i = 0; i < n; ++i) {
-      uint16_t b;
-      std::memcpy(&b, t.data + 2 * i, 2);
-      w[i] = bf16 ? bf16ToFloat(b) : f16ToFloat(b);
+namespace {
+
+// Rows of a BF16/F16/F32 tensor converted to f32, one row at a time (F16 through a table: latent
+// checkpoints have billions of elements).
+class LatentRows {
+ public:
+  LatentRows(const SafetensorsTensor& t, int64_t in) : data_(t.data), in_(size_t(in)), row_(size_t(in)) {
+    if (t.dtypeName == "F32") kind_ = F32;
+    else if (t.dtypeName == "BF16") kind_ = BF16;
+    else if (t.dtypeName == "F16") kind_ = F16;
+    else fail(t.file->path(), ": tensor \"", t.name, "\" has dtype ", t.dtypeName, ", expected BF16, F16 or F32");
+    if (kind_ == F16) {
+      static const std::vector<float> table = [] {
+        std::vector<float> v(65536);
+        for (uint32_t i = 0; i < 65536; ++i) v[i] = f16ToFloat(uint16_t(i));
+        return v;
+      }();
+      f16_ = table.data();
     }
-  } else {
-    fail(t.file->path(), ": tensor \"", t.name, "\" has dtype ", t.dtypeName, ", expected BF16, F16 or F32");
   }
-  double sum = 0;
-  for (float x : w) sum += std::fabs(double(x));
-  const float mean = float(sum / double(n));
+  const float* row(int64_t r) {
+    float* dst = row_.data();
+    if (kind_ == F32) {
+      std::memcpy(dst, data_ + 4 * in_ * size_t(r), 4 * in_);
+      return dst;
+    }
+    const uint8_t* src = data_ + 2 * in_ * size_t(r);
+    for (size_t c = 0; c < in_; ++c) {
+      uint16_t b;
+      std::memcpy(&b, src + 2 * c, 2);
+      dst[c] = kind_ == BF16 ? std::bit_cast<float>(uint32_t(b) << 16) : f16_[b];
+    }
+    return dst;
+  }
+
+ private:
+  enum Kind { F32, BF16, F16 } kind_ = F32;
+  const uint8_t* data_;
+  size_t in_;
+  std::vector<float> row_;
+  const float* f16_ = nullptr;
+};
+
+}  // namespace
+
+Weight ternarizeLatent(const SafetensorsTensor& t, int64_t out, int64_t in) {
+  LatentRows rows(t, in);
+  // sum |W| in fp64; four accumulators only reorder exact-enough fp64 additions.
+  double acc[4] = {0, 0, 0, 0};
+  for (int64_t r = 0; r < out; ++r) {
+    const float* w = rows.row(r);
+    int64_t c = 0;
+    for (; c + 4 <= in; c += 4)
+      for (int k = 0; k < 4; ++k) acc[k] += std::fabs(double(w[c + k]));
+    for (; c < in; ++c) acc[0] += std::fabs(double(w[c]));
+  }
+  const double sum = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+  const float mean = float(sum / double(out * in));
   if (!std::isfinite(mean))
     fail(t.file->path(), ": tensor \"", t.name, "\" has non-finite values; cannot ternarize it");
   const float scale = std::max(mean, 1e-5f);
   const float inv = 1.0f / scale;
-  std::vector<int8_t> ternary(n);
-  for (size_t i = 0; i < n; ++i)
-    ternary[i] = int8_t(std::clamp(std::nearbyint(w[i] * inv), -1.0f, 1.0f));
-  return makeTernaryWeight(t.name, out, in, ternary, kLayoutHFBlocked, ScaleRule::Mul, scale);
+
+  // Ternarize straight into hf_blocked_2bit: row i*R + r goes to bits 2i..2i+1 of packed row r.
+  // Padding slots (rows >= out) get code 1, a zero weight.
+  const int64_t packedRows = (out + 3) / 4;
+  std::vector<uint8_t> packed(size_t(packedRows * in), 0);
+  for (int64_t row = 0; row < 4 * packedRows; ++row) {
+    const int shift = int(2 * (row / packedRows));
+    uint8_t* dst = packed.data() + (row % packedRows) * in;
+    if (row >= out) {
+      for (int64_t c = 0; c < in; ++c) dst[c] |= uint8_t(1 << shift);
+      continue;
+    }
+    const float* w = rows.row(row);
+    // clamp(roundeven(y), -1, 1) + 1 without a rounding call: ties at +-0.5 round to even (0).
+    for (int64_t c = 0; c < in; ++c) {
+      const float y = w[c] * inv;
+      const int code = 1 + int(y > 0.5f) - int(y < -0.5f);  // branchless: the signs are random
+      dst[c] |= uint8_t(code << shift);
+    }
+  }
+  releasePages(t.data, t.byteSize);
+  Weight result = makeOwnedWeight(t.name, TensorType::of(DType::Ternary, {out, in}), std::move(packed));
+  result.layout = std::string(kLayoutHFBlocked);
+  result.scaleRule = ScaleRule::Mul;
+  result.scale = scale;
+  return result;
 }
 
 }  // namespace bitnetc
