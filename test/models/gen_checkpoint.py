@@ -4,7 +4,7 @@
     gen_checkpoint.py OUT_DIR [--preset tiny|small|2b4t] [--format bitnet|1bitllm] [--hidden N]
         [--layers N] [--heads N] [--kv-heads N] [--head-dim D] [--ffn N] [--vocab N] [--max-pos N]
         [--tied | --untied] [--linear-class autobitlinear|bitlinear|none] [--seed S] [--shards N]
-        [--tokenizer PATH] [--broken KIND]
+        [--float-dtype bf16|f16|f32] [--tokenizer PATH] [--broken KIND]
 
 Formats (/work/shared/BITNET.md sections 1 and 3):
   bitnet   microsoft/bitnet-b1.58-2B-4T: config with every key of the real one; U8 [ceil(out/4), in]
@@ -136,14 +136,14 @@ def model_tensors(a):
     d = a.head_dim
     q_out, kv_out = a.heads * d, a.kv_heads * d
     latent = a.format == "1bitllm"
-    fdt = "F16" if latent else "BF16"
+    fdt = a.float_dtype
     ts = [float_tensor("model.embed_tokens.weight", fdt, [a.vocab, a.hidden], "normal")]
     attn_sub = "self_attn.inner_attn_ln" if latent else "self_attn.attn_sub_norm"
     ffn_sub = "mlp.ffn_layernorm" if latent else "mlp.ffn_sub_norm"
 
     def proj(p, out, inp):
         if latent:
-            return [float_tensor(p + ".weight", "F16", [out, inp], "normal", 0.05)]
+            return [float_tensor(p + ".weight", fdt, [out, inp], "normal", 0.05)]
         return [packed_tensor(p + ".weight", out, inp),
                 float_tensor(p + ".weight_scale", "BF16", [1], "uniform12")]
 
@@ -288,6 +288,8 @@ def parse_args(argv):
     tie.add_argument("--tied", dest="tied", action="store_true", default=None)
     tie.add_argument("--untied", dest="tied", action="store_false")
     p.add_argument("--linear-class", choices=["autobitlinear", "bitlinear", "none"])
+    p.add_argument("--float-dtype", choices=["BF16", "F16", "F32"], type=str.upper,
+                   help="embeddings, norms, lm_head (and 1bitllm latent weights); default BF16 (bitnet), F16 (1bitllm)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--tokenizer", help="a tokenizer.json to copy into the folder")
     p.add_argument("--broken", choices=sorted(BROKEN_KINDS))
@@ -297,6 +299,8 @@ def parse_args(argv):
             setattr(a, key, value)
     if a.tied is None:
         a.tied = a.format == "bitnet"
+    if a.float_dtype is None:
+        a.float_dtype = "BF16" if a.format == "bitnet" else "F16"
     if a.linear_class is None:
         a.linear_class = "autobitlinear" if a.format == "bitnet" else "none"
     a.head_dim_given = a.head_dim is not None
