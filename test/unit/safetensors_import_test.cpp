@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "compiler/ir/Verifier.h"
 #include "compiler/support/Error.h"
 #include "frontends/safetensors/Import.h"
 #include "frontends/safetensors/SafetensorsFile.h"
@@ -55,6 +56,7 @@ TEST(SafetensorsImport, TinyGraphStructure) {
   ImportOptions options;
   options.notes = &notes;
   auto m = importCheckpoint(dir, options);
+  EXPECT_NO_THROW(verify(*m));
 
   EXPECT_EQ(m->attrs.getString("architecture"), "BitNetForCausalLM");
   EXPECT_EQ(m->attrs.getString("scale_rule"), "mul");
@@ -166,6 +168,7 @@ TEST(SafetensorsImport, UntiedOddShapesGQA) {
   const std::string dir =
       generate("--hidden 100 --layers 1 --heads 5 --kv-heads 1 --head-dim 22 --ffn 170 --vocab 250 --untied");
   auto m = importCheckpoint(dir);
+  EXPECT_NO_THROW(verify(*m));
   const Function* f = m->function("forward");
   EXPECT_EQ(producer(*f, "logits")->operand(1)->name, "lm_head.weight");
   EXPECT_EQ(m->weightValue("model.layers.0.self_attn.q_proj.weight")->type.str(), "ternary<110 x 100>");
@@ -224,6 +227,7 @@ TEST(SafetensorsImport, ShardedEqualsSingleFile) {
   const std::string shardedDir = generate("--preset tiny --seed 5 --shards 3", "-sharded");
   ASSERT_TRUE(fs::exists(fs::path(shardedDir) / "model.safetensors.index.json"));
   auto sharded = importCheckpoint(shardedDir);
+  EXPECT_NO_THROW(verify(*sharded));
   ASSERT_EQ(single->weights().size(), sharded->weights().size());
   std::map<std::string, std::string> files;
   for (const auto& w : single->weights()) {
@@ -243,6 +247,7 @@ TEST(SafetensorsImport, OneBitLLMTernarizedAtImport) {
   ImportOptions options;
   options.notes = &notes;
   auto m = importCheckpoint(dir, options);
+  EXPECT_NO_THROW(verify(*m));
   EXPECT_EQ(m->attrs.getString("architecture"), "BitnetForCausalLM");
   EXPECT_EQ(m->attrs.getString("scale_rule"), "mul");
   const Function* f = m->function("forward");
