@@ -57,7 +57,8 @@ void rmsNormKernel(OpCall& call) {
 }
 
 // Exact int32 dot product of int8 activations and ternary weights (|sum| <= 128 * K).
-int32_t dotI8(const int8_t* q, const int8_t* t, int64_t k) {
+// Cloned for AVX2 with a run-time CPU check: integer sums are exact in any order.
+__attribute__((target_clones("avx2", "default"))) int32_t dotI8(const int8_t* q, const int8_t* t, int64_t k) {
   int32_t sum = 0;
   for (int64_t i = 0; i < k; ++i) sum += int32_t(q[i]) * int32_t(t[i]);
   return sum;
