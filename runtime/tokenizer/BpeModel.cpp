@@ -48,46 +48,46 @@ BpeModel BpeModel::fromJson(const json& model, const std::string& where) {
   auto vocab = model.find("vocab");
   if (vocab == model.end() || !vocab->is_object()) fail(where, ": missing \"vocab\" object");
   int32_t maxId = -1;
+  m.vocab_.reserve(vocab->size());
   for (auto it = vocab->begin(); it != vocab->end(); ++it) {
     if (!it.value().is_number_integer() || it.value().get<int64_t>() < 0 ||
         it.value().get<int64_t>() > INT32_MAX)
       fail(where, ": vocab entry '", it.key(), "' has id ", it.value().dump(),
            ", not a non-negative 32-bit integer");
     int32_t id = it.value().get<int32_t>();
-    m.vocab_[it.key()] = id;
+    m.vocab_.insert_or_assign(it.key(), id);
     maxId = std::max(maxId, id);
   }
-  m.idToToken_.resize(static_cast<size_t>(maxId + 1));
-  m.hasId_.resize(static_cast<size_t>(maxId + 1));
-  for (const auto& [token, id] : m.vocab_) {
-    m.idToToken_[id] = token;
-    m.hasId_[id] = true;
-  }
+  m.idToToken_.assign(static_cast<size_t>(maxId + 1), nullptr);
+  for (const auto& [token, id] : m.vocab_) m.idToToken_[id] = &token;  // map keys never move
 
   auto merges = model.find("merges");
   if (merges == model.end() || !merges->is_array()) fail(where, ": missing \"merges\" array");
+  m.merges_.reserve(merges->size());
+  std::string joined;  // reused buffer for left + right
   for (size_t rank = 0; rank < merges->size(); ++rank) {
     const json& entry = (*merges)[rank];
-    std::string left, right;
+    std::string_view left, right;
     if (entry.is_string()) {  // "a b": exactly one space, as Rust requires
-      std::string s = entry.get<std::string>();
+      std::string_view s = entry.get_ref<const std::string&>();
       size_t space = s.find(' ');
       if (space == std::string::npos || s.find(' ', space + 1) != std::string::npos)
         fail(where, ": merges[", rank, "] '", s, "' is not two tokens separated by one space");
       left = s.substr(0, space);
       right = s.substr(space + 1);
     } else if (entry.is_array() && entry.size() == 2 && entry[0].is_string() && entry[1].is_string()) {
-      left = entry[0].get<std::string>();
-      right = entry[1].get<std::string>();
+      left = entry[0].get_ref<const std::string&>();
+      right = entry[1].get_ref<const std::string&>();
     } else {
       fail(where, ": merges[", rank, "] is neither \"a b\" nor [\"a\", \"b\"]: ", entry.dump());
     }
-    auto find = [&](const std::string& token) {
+    auto find = [&](std::string_view token) {
       auto it = m.vocab_.find(token);
       if (it == m.vocab_.end()) fail(where, ": merges[", rank, "] uses '", token, "', which is not in the vocab");
       return it->second;
     };
-    int32_t a = find(left), b = find(right), merged = find(left + right);
+    joined.assign(left).append(right);
+    int32_t a = find(left), b = find(right), merged = find(joined);
     m.merges_[pairKey(a, b)] = Merge{static_cast<int32_t>(rank), merged};  // a later duplicate wins, as in Rust
   }
 
@@ -111,8 +111,8 @@ int32_t BpeModel::tokenId(std::string_view token) const {
 }
 
 const std::string* BpeModel::tokenString(int32_t id) const {
-  if (id < 0 || static_cast<size_t>(id) >= idToToken_.size() || !hasId_[id]) return nullptr;
-  return &idToToken_[id];
+  if (id < 0 || static_cast<size_t>(id) >= idToToken_.size()) return nullptr;
+  return idToToken_[id];
 }
 
 std::vector<int32_t> BpeModel::mergeWord(std::string_view piece) const {

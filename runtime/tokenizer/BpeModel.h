@@ -46,8 +46,7 @@ class BpeModel {
     int32_t newId;
   };
   StringMap<int32_t> vocab_;
-  std::vector<std::string> idToToken_;
-  std::vector<bool> hasId_;
+  std::vector<const std::string*> idToToken_;  // keys of vocab_; nullptr for unused ids
   std::unordered_map<uint64_t, Merge> merges_;  // key: (left id << 32) | right id
   bool ignoreMerges_ = false;
   int32_t unkId_ = -1;
