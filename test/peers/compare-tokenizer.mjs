@@ -2,9 +2,10 @@
 // of tokenizer.json (@huggingface/tokenizers, pinned in package.json).
 //
 //   node compare-tokenizer.mjs --tool BITNET_TOKENIZE --tokenizer tokenizer.json
-//        --corpus corpus.jsonl [--random N] [--seed S] --workdir DIR
+//        --corpus corpus.jsonl [--text-lines FILE] [--random N] [--seed S] --workdir DIR
 //
-// Encodes every corpus line (a JSON string) and N seeded random strings with both, compares
+// Encodes every corpus line (a JSON string), every line of the plain text FILE and the whole of
+// it as one string, and N seeded random strings with both, compares
 // the ids line by line, then decodes those ids and random id sequences with both and compares
 // the text. Prints the first difference and exits 1 on any mismatch.
 import { execFileSync } from "node:child_process";
@@ -92,6 +93,10 @@ fs.mkdirSync(args.workdir, { recursive: true });
 
 const corpus = fs.readFileSync(args.corpus, "utf8").split("\n").filter((l) => l.length > 0)
   .map((l) => JSON.parse(l));
+if (args["text-lines"]) {
+  const text = fs.readFileSync(args["text-lines"], "utf8");
+  corpus.push(...text.split("\n"), text);
+}
 const next = rng(args.seed);
 const strings = corpus.concat(Array.from({ length: args.random }, () => randomString(next)));
 
