@@ -10,6 +10,7 @@ import sys
 
 import numpy as np
 
+sys.dont_write_bytecode = True  # keep the source tree clean when lit runs us
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bitnet_ref  # noqa: E402
 from e2e_check import ROUNDING_TOL_REL  # noqa: E402
