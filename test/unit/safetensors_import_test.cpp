@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 #include "compiler/ir/Verifier.h"
 #include "compiler/support/Error.h"
 #include "frontends/safetensors/Import.h"
@@ -28,7 +30,9 @@ std::string generate(const std::string& args, const std::string& tag = "") {
   std::string name = std::string(info->test_suite_name()) + "-" + info->name() + tag;
   for (char& c : name)
     if (c == '/') c = '_';
-  const fs::path dir = fs::path(::testing::TempDir()) / "bitnetc-st-import" / name;
+  // Per-process folder: two test binaries may run at once.
+  const fs::path dir =
+      fs::path(::testing::TempDir()) / ("bitnetc-st-import-" + std::to_string(::getpid())) / name;
   fs::remove_all(dir);
   const std::string cmd = std::string(BITNETC_PYTHON) + " " BITNETC_SOURCE_DIR "/test/models/gen_checkpoint.py " +
                           dir.string() + " " + args;
@@ -292,7 +296,7 @@ TEST(SafetensorsImport, OneBitLLMTernarizedAtImport) {
 }
 
 TEST(SafetensorsImport, TokenizerPathIsAbsolute) {
-  const fs::path tok = fs::path(::testing::TempDir()) / "bitnetc-st-tokenizer.json";
+  const fs::path tok = fs::path(::testing::TempDir()) / ("bitnetc-st-tokenizer-" + std::to_string(::getpid()) + ".json");
   std::ofstream(tok) << R"({"model": {"type": "BPE"}})";
   auto m = importCheckpoint(generate("--preset tiny --tokenizer " + tok.string()));
   const std::string path = m->attrs.getString("tokenizer");

@@ -1,6 +1,7 @@
 // The safetensors reader on small files written here byte by byte: a valid file, then one
 // structural defect at a time, each of which must be an Error naming the file and the tensor.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <filesystem>
@@ -17,7 +18,7 @@ namespace {
 namespace fs = std::filesystem;
 
 std::string tempPath(const std::string& name) {
-  fs::path dir = fs::path(::testing::TempDir()) / "bitnetc-st-reader";
+  fs::path dir = fs::path(::testing::TempDir()) / ("bitnetc-st-reader-" + std::to_string(::getpid()));
   fs::create_directories(dir);
   return (dir / name).string();
 }
@@ -250,7 +251,7 @@ TEST_F(ShardedCheckpoint, BrokenShardNamesShard) {
 }
 
 TEST(CheckpointTensors, EmptyFolder) {
-  fs::path dir = fs::path(::testing::TempDir()) / "bitnetc-st-empty";
+  fs::path dir = fs::path(::testing::TempDir()) / ("bitnetc-st-empty-" + std::to_string(::getpid()));
   fs::create_directories(dir);
   try {
     CheckpointTensors::open(dir.string());

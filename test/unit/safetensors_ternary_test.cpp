@@ -1,6 +1,7 @@
 // The ternary weight helpers on tiny hand-written tensors: weight_scale reading, the code-3 scan
 // with padding slots, and the absmean ternarization's ties and clamping.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstring>
@@ -22,7 +23,7 @@ std::shared_ptr<SafetensorsFile> oneTensor(const std::string& name, const std::s
                                            const std::string& shape, const std::string& data) {
   const std::string header = R"({"t":{"dtype":")" + dtype + R"(","shape":)" + shape +
                              R"(,"data_offsets":[0,)" + std::to_string(data.size()) + "]}}";
-  const fs::path dir = fs::path(::testing::TempDir()) / "bitnetc-st-ternary";
+  const fs::path dir = fs::path(::testing::TempDir()) / ("bitnetc-st-ternary-" + std::to_string(::getpid()));
   fs::create_directories(dir);
   const std::string path = (dir / name).string();
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
