@@ -58,6 +58,9 @@ def main():
     if not m:
         sys.exit(f"error: last line of bitnet-run --perplexity is not 'perplexity: X': {lines[-1:]}")
     theirs = float(m.group(1))
+    counted = [l for l in lines if l.startswith("tokens: ")]
+    if not counted or int(counted[-1].split()[1]) != len(ids):
+        sys.exit(f"error: bitnet-run scored {counted[-1:]} tokens, bitnet-tokenize gave {len(ids)}")
 
     ref = bitnet_ref.BitNetModel(args.model)
     bos = ref.config.get("bos_token_id")
@@ -79,6 +82,15 @@ def main():
         # Two numpy implementations written apart (same float32 arithmetic, different code).
         sys.path.insert(0, os.path.dirname(os.path.abspath(args.second_ref)))
         import reference_eval  # noqa: E402
+        from bpe import Tokenizer  # noqa: E402  (the trainer's Python encoder, next to reference_eval.py)
+        # Both sides must score the same ids: compare bitnet-tokenize with the Python encoder.
+        with open(args.text, encoding="utf-8", newline="") as f:
+            py_ids = Tokenizer(os.path.join(args.model, "tokenizer.json")).encode(f.read())
+        if args.max_tokens:
+            py_ids = py_ids[:args.max_tokens]
+        if py_ids != ids:
+            sys.exit(f"error: bitnet-tokenize and {os.path.dirname(args.second_ref)}/bpe.py disagree on the ids")
+        print(f"bitnet-tokenize ids == bpe.py ids ({len(ids)})")
         other = reference_eval.Model(args.model)
         nll2 = 0.0
         for start in range(0, len(ids), args.ctx):
