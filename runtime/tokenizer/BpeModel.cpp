@@ -35,52 +35,83 @@ void rejectUnsupported(const json& model, const std::string& where) {
 }
 }  // namespace
 
-BpeModel BpeModel::fromJson(const json& model, const std::string& where) {
+bool splitMergeString(std::string_view merge, std::string& left, std::string& right) {
+  size_t space = merge.find(' ');
+  if (space == std::string_view::npos || merge.find(' ', space + 1) != std::string_view::npos)
+    return false;
+  left.assign(merge.substr(0, space));
+  right.assign(merge.substr(space + 1));
+  return true;
+}
+
+namespace {
+// Reads vocab and merges from the JSON tree (when the streaming loader did not).
+void readTables(const json& model, const std::string& where, BpeTables& tables) {
+  if (!tables.haveVocab) {
+    auto vocab = model.find("vocab");
+    if (vocab == model.end() || !vocab->is_object()) fail(where, ": missing \"vocab\" object");
+    tables.vocab.reserve(vocab->size());
+    for (auto it = vocab->begin(); it != vocab->end(); ++it) {
+      if (!it.value().is_number_integer() || it.value().get<int64_t>() < 0)
+        fail(where, ": vocab entry '", it.key(), "' has id ", it.value().dump(),
+             ", not a non-negative 32-bit integer");
+      tables.vocab.emplace_back(it.key(), it.value().get<int64_t>());
+    }
+    tables.haveVocab = true;
+  }
+  if (!tables.haveMerges) {
+    auto merges = model.find("merges");
+    if (merges == model.end() || !merges->is_array()) fail(where, ": missing \"merges\" array");
+    tables.merges.reserve(merges->size());
+    for (size_t rank = 0; rank < merges->size(); ++rank) {
+      const json& entry = (*merges)[rank];
+      std::string left, right;
+      if (entry.is_string()) {
+        if (!splitMergeString(entry.get_ref<const std::string&>(), left, right))
+          fail(where, ": merges[", rank, "] '", entry.get_ref<const std::string&>(),
+               "' is not two tokens separated by one space");
+      } else if (entry.is_array() && entry.size() == 2 && entry[0].is_string() && entry[1].is_string()) {
+        left = entry[0].get<std::string>();
+        right = entry[1].get<std::string>();
+      } else {
+        fail(where, ": merges[", rank, "] is neither \"a b\" nor [\"a\", \"b\"]: ", entry.dump());
+      }
+      tables.merges.emplace_back(std::move(left), std::move(right));
+    }
+    tables.haveMerges = true;
+  }
+}
+}  // namespace
+
+BpeModel BpeModel::fromJson(const json& model, const std::string& where, BpeTables* streamed) {
   if (!model.is_object()) fail(where, ": expected an object");
   auto type = model.find("type");
   if (type != model.end() && !(type->is_string() && type->get<std::string>() == "BPE"))
     fail(where, ": model type '", type->is_string() ? type->get<std::string>() : type->dump(),
          "' is not supported (only BPE)");
   rejectUnsupported(model, where);
+  BpeTables local;
+  BpeTables& tables = streamed ? *streamed : local;
+  if (!tables.error.empty()) fail(where, ": ", tables.error);
+  readTables(model, where, tables);
 
   BpeModel m;
   m.where_ = where;
-  auto vocab = model.find("vocab");
-  if (vocab == model.end() || !vocab->is_object()) fail(where, ": missing \"vocab\" object");
   int32_t maxId = -1;
-  m.vocab_.reserve(vocab->size());
-  for (auto it = vocab->begin(); it != vocab->end(); ++it) {
-    if (!it.value().is_number_integer() || it.value().get<int64_t>() < 0 ||
-        it.value().get<int64_t>() > INT32_MAX)
-      fail(where, ": vocab entry '", it.key(), "' has id ", it.value().dump(),
-           ", not a non-negative 32-bit integer");
-    int32_t id = it.value().get<int32_t>();
-    m.vocab_.insert_or_assign(it.key(), id);
-    maxId = std::max(maxId, id);
+  m.vocab_.reserve(tables.vocab.size());
+  for (auto& [token, id] : tables.vocab) {
+    if (id < 0 || id > INT32_MAX)
+      fail(where, ": vocab entry '", token, "' has id ", id, ", not a non-negative 32-bit integer");
+    maxId = std::max(maxId, static_cast<int32_t>(id));
+    m.vocab_.insert_or_assign(std::move(token), static_cast<int32_t>(id));
   }
   m.idToToken_.assign(static_cast<size_t>(maxId + 1), nullptr);
   for (const auto& [token, id] : m.vocab_) m.idToToken_[id] = &token;  // map keys never move
 
-  auto merges = model.find("merges");
-  if (merges == model.end() || !merges->is_array()) fail(where, ": missing \"merges\" array");
-  m.merges_.reserve(merges->size());
+  m.merges_.reserve(tables.merges.size());
   std::string joined;  // reused buffer for left + right
-  for (size_t rank = 0; rank < merges->size(); ++rank) {
-    const json& entry = (*merges)[rank];
-    std::string_view left, right;
-    if (entry.is_string()) {  // "a b": exactly one space, as Rust requires
-      std::string_view s = entry.get_ref<const std::string&>();
-      size_t space = s.find(' ');
-      if (space == std::string::npos || s.find(' ', space + 1) != std::string::npos)
-        fail(where, ": merges[", rank, "] '", s, "' is not two tokens separated by one space");
-      left = s.substr(0, space);
-      right = s.substr(space + 1);
-    } else if (entry.is_array() && entry.size() == 2 && entry[0].is_string() && entry[1].is_string()) {
-      left = entry[0].get_ref<const std::string&>();
-      right = entry[1].get_ref<const std::string&>();
-    } else {
-      fail(where, ": merges[", rank, "] is neither \"a b\" nor [\"a\", \"b\"]: ", entry.dump());
-    }
+  for (size_t rank = 0; rank < tables.merges.size(); ++rank) {
+    const auto& [left, right] = tables.merges[rank];
     auto find = [&](std::string_view token) {
       auto it = m.vocab_.find(token);
       if (it == m.vocab_.end()) fail(where, ": merges[", rank, "] uses '", token, "', which is not in the vocab");
@@ -90,6 +121,7 @@ BpeModel BpeModel::fromJson(const json& model, const std::string& where) {
     int32_t a = find(left), b = find(right), merged = find(joined);
     m.merges_[pairKey(a, b)] = Merge{static_cast<int32_t>(rank), merged};  // a later duplicate wins, as in Rust
   }
+  tables = BpeTables{};  // free the strings now
 
   if (auto it = model.find("ignore_merges"); it != model.end() && !it->is_null()) {
     if (!it->is_boolean()) fail(where, ": \"ignore_merges\" must be a boolean");

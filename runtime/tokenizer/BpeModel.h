@@ -22,10 +22,25 @@ struct StringHash {
 template <typename V>
 using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
 
+// The model's vocab and merges as read from the file, before validation. The streaming loader
+// (TokenizerJson.h) fills them without building a JSON tree for them, which for a Llama 3
+// vocabulary is most of the loading time.
+struct BpeTables {
+  bool haveVocab = false, haveMerges = false;
+  std::vector<std::pair<std::string, int64_t>> vocab;
+  std::vector<std::pair<std::string, std::string>> merges;
+  std::string error;  // the first malformed entry, if any
+};
+
+// Splits a merge written as "a b" (exactly one space, as Rust requires); false if malformed.
+bool splitMergeString(std::string_view merge, std::string& left, std::string& right);
+
 class BpeModel {
  public:
   // Throws Error naming `where` and the unsupported option or the bad vocab/merge entry.
-  static BpeModel fromJson(const nlohmann::json& model, const std::string& where);
+  // `tables`, when given and filled, replaces the model's "vocab" / "merges" fields.
+  static BpeModel fromJson(const nlohmann::json& model, const std::string& where,
+                           BpeTables* tables = nullptr);
 
   // Appends the ids of one pre-token (already in the vocab's character form).
   void tokenize(std::string_view piece, std::vector<int32_t>& ids) const;

@@ -5,6 +5,7 @@
 #include "runtime/tokenizer/BpeModel.h"
 #include "runtime/tokenizer/ByteLevel.h"
 #include "runtime/tokenizer/PreTokenizer.h"
+#include "runtime/tokenizer/TokenizerJson.h"
 #include "runtime/tokenizer/Utf8.h"
 
 #include <fstream>
@@ -73,12 +74,8 @@ Tokenizer Tokenizer::fromFile(const std::string& path) {
 }
 
 Tokenizer Tokenizer::fromJson(std::string_view text, const std::string& name) {
-  json root;
-  try {
-    root = json::parse(text);
-  } catch (const json::exception& e) {
-    fail(name, ": not valid JSON: ", e.what());
-  }
+  BpeTables tables;
+  json root = parseTokenizerJson(text, name, tables);
   if (!root.is_object()) fail(name, ": top level is not a JSON object");
   auto field = [&](const char* key) -> const json& {
     static const json null;
@@ -94,7 +91,7 @@ Tokenizer Tokenizer::fromJson(std::string_view text, const std::string& name) {
   t.impl_ = std::unique_ptr<Impl>(new Impl{
       name, AddedTokens::fromJson(field("added_tokens"), name + ": added_tokens"),
       PreTokenizer::fromJson(field("pre_tokenizer"), name + ": pre_tokenizer"),
-      BpeModel::fromJson(field("model"), name + ": model"),
+      BpeModel::fromJson(field("model"), name + ": model", &tables),
       parseDecoder(field("decoder"), name + ": decoder")});
   Impl& impl = *t.impl_;
   int32_t maxId = impl.model.maxId();

@@ -111,6 +111,24 @@ TEST(TokenizerErrors, MalformedMerge) {
   expectLoadError("llama3-style.json", [](json& j) { j["model"]["merges"].push_back(json::array({"a"})); },
                   "merges[15] is neither");
 }
+TEST(TokenizerErrors, MergeWithTwoSpaces) {
+  expectLoadError("gpt2-style.json", [](json& j) { j["model"]["merges"][3] = "i n x"; },
+                  "merges[3] 'i n x' is not two tokens separated by one space");
+}
+TEST(TokenizerErrors, MergeOfWrongKind) {
+  expectLoadError("gpt2-style.json", [](json& j) { j["model"]["merges"][2] = 7; },
+                  "merges[2] is neither");
+}
+TEST(TokenizerErrors, VocabIdNotAnInteger) {
+  expectLoadError("gpt2-style.json", [](json& j) { j["model"]["vocab"]["he"] = "257"; },
+                  "vocab entry 'he' has a string as id");
+  expectLoadError("gpt2-style.json", [](json& j) { j["model"]["vocab"]["he"] = -3; },
+                  "vocab entry 'he' has id -3, not a non-negative 32-bit integer");
+}
+TEST(TokenizerErrors, VocabNotAnObject) {
+  expectLoadError("gpt2-style.json", [](json& j) { j["model"]["vocab"] = json::array(); },
+                  "missing \"vocab\" object");
+}
 TEST(TokenizerErrors, AddedTokenIdDisagreesWithVocab) {
   expectLoadError("gpt2-style.json", [](json& j) { j["added_tokens"][0]["content"] = "Hello"; },
                   "added token 'Hello' has id 274 but the vocab gives it id 273");
