@@ -94,6 +94,7 @@ AddedTokens AddedTokens::fromJson(const json& config, const std::string& where) 
   }
   for (int i = 0; i < static_cast<int>(added.tokens_.size()); ++i) {
     const AddedToken& t = added.tokens_[i];
+    added.indexById_.emplace(t.id, i);  // with duplicate ids, the first token wins
     Matcher& m = t.normalized ? added.normalized_ : added.nonNormalized_;
     m.byFirstByte[static_cast<unsigned char>(t.content[0])].push_back(i);
   }
@@ -106,9 +107,8 @@ AddedTokens AddedTokens::fromJson(const json& config, const std::string& where) 
 }
 
 const AddedToken* AddedTokens::byId(int32_t id) const {
-  for (const AddedToken& t : tokens_)
-    if (t.id == id) return &t;
-  return nullptr;
+  auto it = indexById_.find(id);
+  return it == indexById_.end() ? nullptr : &tokens_[it->second];
 }
 
 const AddedToken* AddedTokens::byContent(std::string_view content) const {

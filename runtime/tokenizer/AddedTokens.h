@@ -9,6 +9,7 @@
 #include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace bitnetc {
@@ -49,6 +50,7 @@ class AddedTokens {
                  std::vector<TextSegment>& out) const;
 
   std::vector<AddedToken> tokens_;
+  std::unordered_map<int32_t, int> indexById_;  // decoding looks every id up here
   Matcher nonNormalized_, normalized_;
 };
 

@@ -161,12 +161,6 @@ PreTokenizer PreTokenizer::fromJson(const json& config, const std::string& where
   return p;
 }
 
-bool PreTokenizer::hasByteLevel() const {
-  for (const Step& s : steps_)
-    if (s.kind == Step::Kind::ByteLevel) return true;
-  return false;
-}
-
 void PreTokenizer::run(std::string_view text, std::vector<std::string>& out) const {
   std::vector<std::string> pieces;
   if (!text.empty()) pieces.emplace_back(text);

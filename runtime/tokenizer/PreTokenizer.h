@@ -28,9 +28,6 @@ class PreTokenizer {
   // Appends the pieces of `text` (the text between added tokens) to `pieces`.
   void run(std::string_view text, std::vector<std::string>& pieces) const;
 
-  // True if some step maps bytes to ByteLevel characters.
-  bool hasByteLevel() const;
-
   PreTokenizer(PreTokenizer&&) noexcept;
   PreTokenizer& operator=(PreTokenizer&&) noexcept;
   ~PreTokenizer();
