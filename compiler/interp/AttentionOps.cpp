@@ -41,8 +41,9 @@ void attentionKernel(OpCall& call) {
     call.error("context overflow: pos " + std::to_string(pos) + " + " + std::to_string(S) +
                " tokens exceeds the cache length " + std::to_string(C));
   // 1. Write the new keys and values.
-  std::memcpy(kc.as<float>() + pos * Hkv * D, k.data, size_t(S * Hkv * D) * 4);
-  std::memcpy(vc.as<float>() + pos * Hkv * D, v.data, size_t(S * Hkv * D) * 4);
+  const int64_t writeRow = call.fault == Fault::CacheAtZero ? 0 : pos;  // 0 is wrong on purpose
+  std::memcpy(kc.as<float>() + writeRow * Hkv * D, k.data, size_t(S * Hkv * D) * 4);
+  std::memcpy(vc.as<float>() + writeRow * Hkv * D, v.data, size_t(S * Hkv * D) * 4);
   // 2. Causal attention over the cache.
   const float* kcache = kc.as<float>();
   const float* vcache = vc.as<float>();

@@ -23,6 +23,7 @@ Fault faultFromName(const std::string& name) {
       {"divide-scale", Fault::DivideScale},
       {"gqa-modulo", Fault::GqaModulo},
       {"interleaved-rope", Fault::InterleavedRope},
+      {"cache-at-zero", Fault::CacheAtZero},
   };
   std::string known;
   for (const auto& [n, f] : kNames) {

@@ -37,6 +37,7 @@ enum class Fault : uint8_t {
   DivideScale,         // mul scale rule applied as a division
   GqaModulo,           // query head h uses kv head h % kv_heads instead of h / (heads/kv_heads)
   InterleavedRope,     // rotate pairs (2i, 2i+1) instead of (i, i + D/2)
+  CacheAtZero,         // attention writes new k/v at cache rows t instead of pos + t (decode breaks)
 };
 Fault faultFromName(const std::string& name);  // throws on an unknown name
 

@@ -131,6 +131,7 @@ TEST(InterpModel, FaultNames) {
   EXPECT_EQ(faultFromName("divide-scale"), Fault::DivideScale);
   EXPECT_EQ(faultFromName("gqa-modulo"), Fault::GqaModulo);
   EXPECT_EQ(faultFromName("interleaved-rope"), Fault::InterleavedRope);
+  EXPECT_EQ(faultFromName("cache-at-zero"), Fault::CacheAtZero);
   EXPECT_THROW(faultFromName("bogus"), Error);
 }
 
