@@ -49,25 +49,8 @@ namespace interp {
 int64_t TensorView::numElements() const { return product(shape); }
 
 float TensorView::floatAt(int64_t i) const {
-  switch (dtype) {
-    case DType::F32: {
-      float f;
-      std::memcpy(&f, data + 4 * i, 4);
-      return f;
-    }
-    case DType::BF16: {
-      uint16_t b;
-      std::memcpy(&b, data + 2 * i, 2);
-      return bf16ToFloat(b);
-    }
-    case DType::F16: {
-      uint16_t b;
-      std::memcpy(&b, data + 2 * i, 2);
-      return f16ToFloat(b);
-    }
-    default:
-      fail(describe(), " is not a float tensor");
-  }
+  if (!isFloat(dtype)) fail(describe(), " is not a float tensor");
+  return floatElementAt(dtype, data, i);
 }
 
 void TensorView::toF32(int64_t offset, int64_t count, float* out) const {

@@ -72,24 +72,26 @@ size_t Weight::expectedBytes() const {
 }
 
 float Weight::floatAt(int64_t i) const {
-  switch (type.dtype) {
+  if (!isFloat(type.dtype)) fail("weight @", name, " of type ", type.str(), " is not a float tensor");
+  return floatElementAt(type.dtype, data, i);
+}
+
+float floatElementAt(DType t, const uint8_t* data, int64_t i) {
+  uint16_t half;
+  switch (t) {
     case DType::F32: {
       float f;
       std::memcpy(&f, data + 4 * i, 4);
       return f;
     }
-    case DType::BF16: {
-      uint16_t b;
-      std::memcpy(&b, data + 2 * i, 2);
-      return bf16ToFloat(b);
-    }
-    case DType::F16: {
-      uint16_t b;
-      std::memcpy(&b, data + 2 * i, 2);
-      return f16ToFloat(b);
-    }
+    case DType::BF16:
+      std::memcpy(&half, data + 2 * i, 2);
+      return bf16ToFloat(half);
+    case DType::F16:
+      std::memcpy(&half, data + 2 * i, 2);
+      return f16ToFloat(half);
     default:
-      fail("weight @", name, " of type ", type.str(), " is not a float tensor");
+      fail("floatElementAt: ", dtypeName(t), " is not a float type");
   }
 }
 

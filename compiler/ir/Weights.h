@@ -90,6 +90,8 @@ std::vector<uint8_t> packTernary(std::string_view layout, int64_t out, int64_t i
                                  const std::vector<int8_t>& values);
 
 // Element conversions.
+// Element i of a row-major f32/bf16/f16 buffer as f32; `t` must be a float type.
+float floatElementAt(DType t, const uint8_t* data, int64_t i);
 float bf16ToFloat(uint16_t bits);
 float f16ToFloat(uint16_t bits);
 uint16_t floatToBf16(float f);  // round to nearest even

@@ -15,6 +15,7 @@
 #include "compiler/support/Error.h"
 #include "frontends/safetensors/Import.h"
 #include "passes/Passes.h"
+#include "compiler/support/ToolMain.h"
 
 namespace {
 
@@ -100,11 +101,4 @@ int run(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return 1;
-  }
-}
+int main(int argc, char** argv) { return bitnetc::runToolMain(run, argc, argv); }

@@ -9,6 +9,7 @@
 #include "tools/bitnet-run/LanguageModel.h"
 #include "tools/bitnet-run/Options.h"
 #include "tools/bitnet-run/Perplexity.h"
+#include "compiler/support/ToolMain.h"
 
 namespace {
 
@@ -34,12 +35,4 @@ int run(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {
-    std::fflush(stdout);
-    std::cerr << "error: " << e.what() << "\n";
-    return 1;
-  }
-}
+int main(int argc, char** argv) { return bitnetc::runToolMain(run, argc, argv); }
