@@ -10,6 +10,8 @@ latent fp32 weights train while the forward pass sees exactly the inference arit
 Every training sequence is [BOS] + (ctx - 1) consecutive corpus tokens starting anywhere,
 which is also the shape of the held-out perplexity protocol in reference_eval.py.
 Checkpoints go to <workdir>/ckpt_last.pt and <workdir>/ckpt_best.pt (best held-out loss).
+--resume PATH continues from a checkpoint (model, and optimizer state if the checkpoint has
+it) with a fresh warmup + cosine schedule over the new --steps; step numbers stay global.
 """
 import argparse
 import json
@@ -169,6 +171,7 @@ def main():
     ap.add_argument("--eval-every", type=int, default=100)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--resume", default="", help="checkpoint to continue from (see docstring)")
     args = ap.parse_args()
 
     torch.manual_seed(args.seed)
@@ -198,6 +201,19 @@ def main():
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": args.weight_decay},
                              {"params": no_decay, "weight_decay": 0.0}],
                             lr=args.lr, betas=(0.9, 0.95))
+    start_step = 0
+    if args.resume:
+        ck = torch.load(args.resume)
+        if ck["config"] != config:
+            raise SystemExit(f"error: {args.resume}: config {ck['config']} differs from {config}")
+        model.load_state_dict(ck["model"])
+        if "optimizer" in ck:
+            opt.load_state_dict(ck["optimizer"])
+        start_step = ck["step"]
+        # A different seed than the first run, so the resumed run sees other batches.
+        rng = np.random.default_rng(args.seed + start_step)
+        print(f"resumed {args.resume} at step {start_step} (heldout loss {ck['heldout_loss']:.4f}, "
+              f"optimizer state {'restored' if 'optimizer' in ck else 'absent: fresh'})", flush=True)
 
     def lr_at(step):
         if step < args.warmup:
@@ -206,8 +222,8 @@ def main():
         return args.lr * (args.min_lr_frac + (1 - args.min_lr_frac) * 0.5 * (1 + math.cos(math.pi * t)))
 
     def save(path, step, val):
-        torch.save({"config": config, "model": model.state_dict(), "step": step,
-                    "heldout_loss": val, "args": vars(args)}, path)
+        torch.save({"config": config, "model": model.state_dict(), "optimizer": opt.state_dict(),
+                    "step": step, "heldout_loss": val, "args": vars(args)}, path)
 
     best, t0, smooth = float("inf"), time.time(), None
     seq = args.ctx - 1
@@ -230,15 +246,15 @@ def main():
         opt.step()
         smooth = loss.item() if smooth is None else 0.95 * smooth + 0.05 * loss.item()
         if step % 25 == 0:
-            print(f"step {step} loss {loss.item():.4f} smooth {smooth:.4f} lr {lr_at(step):.2e} "
+            print(f"step {start_step + step} loss {loss.item():.4f} smooth {smooth:.4f} lr {lr_at(step):.2e} "
                   f"elapsed {time.time() - t0:.0f}s", flush=True)
         if (step + 1) % args.eval_every == 0 or step + 1 == args.steps:
             val = heldout_loss(model, heldout_ids, 128, tok.bos_id)
-            save(os.path.join(args.workdir, "ckpt_last.pt"), step + 1, val)
+            save(os.path.join(args.workdir, "ckpt_last.pt"), start_step + step + 1, val)
             if val < best:
                 best = val
-                save(os.path.join(args.workdir, "ckpt_best.pt"), step + 1, val)
-            print(f"eval step {step + 1} heldout loss {val:.4f} ppl {math.exp(val):.2f} "
+                save(os.path.join(args.workdir, "ckpt_best.pt"), start_step + step + 1, val)
+            print(f"eval step {start_step + step + 1} heldout loss {val:.4f} ppl {math.exp(val):.2f} "
                   f"(best {math.exp(best):.2f}) train smooth {smooth:.4f}", flush=True)
         step += 1
     print(f"done in {time.time() - t0:.0f}s")
