@@ -41,10 +41,7 @@ class CommonSubexpressionElimination : public Pass {
       for (const auto& op : f->ops()) {
         for (Value*& v : op->operands)
           if (auto it = replacement.find(v); it != replacement.end()) v = it->second;
-        const bool writesState = std::any_of(op->operands.begin(), op->operands.end(), [](const Value* v) {
-          return v->kind == Value::Kind::State;
-        });
-        if (writesState) continue;
+        if (op->mayWriteState()) continue;
         auto [it, inserted] = first.emplace(opKey(*op), op.get());
         if (inserted) continue;
         for (size_t i = 0; i < op->results.size(); ++i) replacement[op->results[i]] = it->second->results[i];

@@ -9,12 +9,6 @@ namespace bitnetc {
 
 namespace {
 
-bool hasStateOperand(const Op& op) {
-  for (const Value* v : op.operands)
-    if (v->kind == Value::Kind::State) return true;
-  return false;
-}
-
 class DeadCodeElimination : public Pass {
  public:
   std::string_view name() const override { return "dce"; }
@@ -30,7 +24,7 @@ class DeadCodeElimination : public Pass {
       // Walk backwards so an op's operands are marked before their producers are visited.
       for (auto it = f->ops().rbegin(); it != f->ops().rend(); ++it) {
         const Op& op = **it;
-        bool live = hasStateOperand(op);
+        bool live = op.mayWriteState();
         for (const Value* r : op.results) live = live || used.count(r);
         if (!live) {
           dead.insert(&op);

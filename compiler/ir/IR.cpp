@@ -13,6 +13,12 @@ std::string Op::describe() const {
   return s + opcode;
 }
 
+bool Op::mayWriteState() const {
+  for (const Value* v : operands)
+    if (v->kind == Value::Kind::State) return true;
+  return false;
+}
+
 Value* Function::newValue(Value::Kind kind, std::string name, TensorType type) {
   if (name.empty()) {
     do name = std::to_string(nextId_++);

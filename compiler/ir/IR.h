@@ -41,6 +41,9 @@ struct Op {
 
   Value* result(unsigned i = 0) const { return results.at(i); }
   Value* operand(unsigned i) const { return operands.at(i); }
+  // An op with a state operand may write that state (attention appends to the KV cache), so
+  // passes must neither remove nor merge it.
+  bool mayWriteState() const;
   // "%q8 = act_quant(...)" style short description for error messages.
   std::string describe() const;
 };
