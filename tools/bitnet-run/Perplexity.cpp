@@ -34,6 +34,11 @@ void perplexity(LanguageModel& model, const RunOptions& options) {
   if (ids.empty()) fail(*options.perplexityFile, ": no tokens to evaluate");
 
   const int64_t V = model.vocabSize(), n = int64_t(ids.size());
+  // A window's last target is never fed to the model, so forward() does not check it.
+  for (int32_t id : ids)
+    if (id < 0 || id >= V)
+      fail(*options.perplexityFile, ": the tokenizer gives token id ", id,
+           ", outside the model's vocabulary (size ", V, ")");
   const int64_t windows = (n + options.ctx - 1) / options.ctx;
   double nll = 0;
   int64_t targets = 0;
