@@ -1,18 +1,39 @@
 // HostTensor (the public dense tensor) and TensorView (the kernels' read-only operand view).
+#include <cstdint>
 #include <cstring>
+#include <new>
+#include <string>
 
 #include "compiler/interp/Kernels.h"
 
 namespace bitnetc {
+
+namespace {
+std::string shapeText(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+}  // namespace
 
 HostTensor HostTensor::zeros(DType t, std::vector<int64_t> shape) {
   if (t == DType::Ternary) fail("a host tensor cannot have the ternary dtype");
   HostTensor h;
   h.dtype = t;
   h.shape = std::move(shape);
-  int64_t n = h.numElements();
-  if (n < 0) fail("a host tensor cannot have a negative dimension");
-  h.bytes.assign(size_t(n) * dtypeSize(t), 0);
+  // Overflow-checked: a shape from a corrupt config (e.g. a huge max_position_embeddings for the
+  // KV cache) must give an error, not a wrapped size and writes past the buffer.
+  uint64_t bytes = dtypeSize(t);
+  for (int64_t d : h.shape) {
+    if (d < 0) fail("a host tensor cannot have a negative dimension");
+    if (__builtin_mul_overflow(bytes, uint64_t(d), &bytes) || bytes > uint64_t(PTRDIFF_MAX))
+      fail("a host tensor of shape ", shapeText(h.shape), " is too large to allocate");
+  }
+  try {
+    h.bytes.assign(size_t(bytes), 0);
+  } catch (const std::bad_alloc&) {
+    fail("cannot allocate ", bytes, " bytes for a host tensor of shape ", shapeText(h.shape));
+  }
   return h;
 }
 

@@ -3,6 +3,9 @@
 // cache) across calls, and frees intermediate values after their last use.
 #include "compiler/interp/Interpreter.h"
 
+#include <unistd.h>
+
+#include <cstdint>
 #include <unordered_map>
 
 #include "compiler/interp/Kernels.h"
@@ -109,11 +112,23 @@ struct Interpreter::Impl {
 
 Interpreter::Interpreter(const Module& module, const Function& function, InterpreterOptions options)
     : impl_(std::make_shared<Impl>(module, function, std::move(options))) {
+  // The state (KV cache) is zeroed up front: a total beyond the machine's memory is an error here,
+  // not the OOM killer half-way through the zeroing.
+  uint64_t stateBytes = 0;
   for (const Value* s : function.states()) {
     if (!s->type.isStatic()) fail("state %", s->name, " of @", function.name(), " must have a static type, has ", s->type.str());
     if (s->type.dtype == DType::Ternary) fail("state %", s->name, " cannot be ternary");
-    impl_->states.emplace(s, HostTensor::zeros(s->type.dtype, s->type.staticShape()));
+    uint64_t bytes = dtypeSize(s->type.dtype);
+    for (int64_t d : s->type.staticShape())
+      if (d < 0 || __builtin_mul_overflow(bytes, uint64_t(d), &bytes)) bytes = UINT64_MAX;
+    if (__builtin_add_overflow(stateBytes, bytes, &stateBytes)) stateBytes = UINT64_MAX;
   }
+  const uint64_t memory = uint64_t(::sysconf(_SC_PHYS_PAGES)) * uint64_t(::sysconf(_SC_PAGESIZE));
+  if (stateBytes > memory)
+    fail("@", function.name(), ": the state (KV cache) needs ", stateBytes, " bytes, more than the machine's memory (",
+         memory, " bytes); a smaller maximum context shrinks it");
+  for (const Value* s : function.states())
+    impl_->states.emplace(s, HostTensor::zeros(s->type.dtype, s->type.staticShape()));
   const auto& table = kernels();
   const auto& ops = function.ops();
   for (size_t i = 0; i < ops.size(); ++i) {

@@ -1,6 +1,7 @@
 #include "frontends/safetensors/HFConfig.h"
 
 #include <cmath>
+#include <cstdint>
 #include <fstream>
 #include <sstream>
 
@@ -70,7 +71,7 @@ class Reader {
     }
     const json& v = j_[key];
     if (v.is_null()) return -1;
-    if (v.is_array() && !v.empty() && v[0].is_number_integer()) {
+    if (v.is_array() && !v.empty() && v[0].is_number_integer() && v[0].get<int64_t>() >= 0) {
       notes_.push_back(std::string(key) + " lists " + std::to_string(v.size()) + " ids: using the first, " +
                        v[0].dump());
       return v[0].get<int64_t>();
@@ -86,6 +87,8 @@ class Reader {
     if (!v.is_number_integer()) fail(path_, ": key \"", key, "\" must be an integer, got ", v.dump());
     const int64_t n = v.get<int64_t>();
     if (n < min) fail(path_, ": key \"", key, "\" must be >= ", min, ", got ", n);
+    // Sizes and ids are int32 in the IR; the cap also keeps products of sizes from overflowing.
+    if (n > INT32_MAX) fail(path_, ": key \"", key, "\" is ", n, ", larger than the limit ", INT32_MAX);
     return n;
   }
   const json& j_;

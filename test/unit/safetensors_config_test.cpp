@@ -129,6 +129,25 @@ TEST(HFConfig, TokenIds) {
   EXPECT_NE(e.find("\"bos_token_id\" is 256, outside the vocabulary (vocab_size 256)"), std::string::npos) << e;
 }
 
+TEST(HFConfig, NegativeIdInAListIsAnError) {
+  // Was silently taken as "no eos" (any negative id meant none).
+  std::string text = bitnetConfig();
+  text.replace(text.find("\"eos_token_id\": 2"), 17, "\"eos_token_id\": [-3, 2]");
+  const std::string e = parseError(text);
+  EXPECT_NE(e.find("\"eos_token_id\" must be a non-negative integer, got [-3,2]"), std::string::npos) << e;
+}
+
+TEST(HFConfig, SizesBeyondInt32AreRefused) {
+  // Products of such sizes (heads x head_dim, the KV cache) overflowed int64.
+  std::string e = parseError(bitnetConfig(R"(, "max_position_embeddings": 4611686018427387904)"));
+  EXPECT_NE(e.find("\"max_position_embeddings\" is 4611686018427387904, larger than the limit 2147483647"),
+            std::string::npos) << e;
+  e = parseError(bitnetConfig(R"(, "head_dim": 4611686018427387904)"));
+  EXPECT_NE(e.find("\"head_dim\" is 4611686018427387904, larger than the limit"), std::string::npos) << e;
+  EXPECT_EQ(HFConfig::parse(bitnetConfig(R"(, "max_position_embeddings": 2147483647)"), "c").maxPositionEmbeddings,
+            2147483647);
+}
+
 TEST(HFConfig, NotJson) {
   EXPECT_NE(parseError("{").find("/m/config.json: not valid JSON"), std::string::npos);
 }
