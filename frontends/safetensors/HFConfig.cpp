@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "compiler/support/Error.h"
+#include "compiler/support/JsonNesting.h"
 
 namespace bitnetc {
 
@@ -107,6 +108,7 @@ HFConfig HFConfig::load(const std::string& path) {
 }
 
 HFConfig HFConfig::parse(const std::string& text, const std::string& path) {
+  checkJsonNesting(text, path);
   json j;
   try {
     j = json::parse(text);

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "compiler/support/Error.h"
+#include "compiler/support/JsonNesting.h"
 
 namespace bitnetc {
 
@@ -98,6 +99,7 @@ void SafetensorsFile::parse() {
   dataStart_ = 8 + headerLen;
   const uint64_t dataSize = fileSize - dataStart_;
 
+  checkJsonNesting(std::string_view(reinterpret_cast<const char*>(bytes + 8), headerLen), path);
   json header;
   try {
     header = json::parse(bytes + 8, bytes + 8 + headerLen);
@@ -216,9 +218,11 @@ CheckpointTensors CheckpointTensors::open(const std::string& folder) {
 
   ct.source_ = index.string();
   ct.sharded_ = true;
+  const std::string indexText = readTextFile(ct.source_);
+  checkJsonNesting(indexText, ct.source_);
   json j;
   try {
-    j = json::parse(readTextFile(ct.source_));
+    j = json::parse(indexText);
   } catch (const json::exception& e) {
     fail(ct.source_, ": not valid JSON: ", e.what());
   }

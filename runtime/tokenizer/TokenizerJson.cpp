@@ -1,6 +1,7 @@
 #include "runtime/tokenizer/TokenizerJson.h"
 
 #include "compiler/support/Error.h"
+#include "compiler/support/JsonNesting.h"
 
 namespace bitnetc {
 
@@ -142,6 +143,7 @@ class Loader : public nlohmann::json_sax<json> {
 }  // namespace
 
 json parseTokenizerJson(std::string_view text, const std::string& name, BpeTables& tables) {
+  checkJsonNesting(text, name);
   json root;
   Loader loader(root, tables);
   bool complete = false;
