@@ -79,7 +79,14 @@ void generate(LanguageModel& model, const RunOptions& options) {
     const int32_t next = sampler.next(last, V);
     ++generated;
     if (model.eos() && next == *model.eos()) break;
-    out.write(tokenizer.tokenText(next));
+    // Models often pad their vocabulary past the tokenizer's: such ids decode to nothing, as in
+    // Hugging Face's decode, instead of ending the run.
+    std::string text;
+    try {
+      text = tokenizer.tokenText(next);
+    } catch (const Error&) {  // the only error: an id the tokenizer does not have
+    }
+    out.write(text);
     if (generated == options.numTokens) break;
     start = std::chrono::steady_clock::now();
     logits = model.forward({next}, pos++);
