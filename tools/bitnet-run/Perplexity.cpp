@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -24,6 +25,9 @@ void perplexity(LanguageModel& model, const RunOptions& options) {
   if (!model.bos()) fail(options.model, ": the model has no bos_token_id; --perplexity needs one");
   if (options.ctx > model.maxContext())
     fail("--ctx ", options.ctx, " exceeds the model's context of ", model.maxContext(), " (see --max-context)");
+  // An ifstream opens a directory and reads nothing from it: say so instead of "no tokens".
+  if (std::filesystem::is_directory(*options.perplexityFile))
+    fail(*options.perplexityFile, ": is a directory, not a text file");
   std::ifstream in(*options.perplexityFile, std::ios::binary);
   if (!in) fail(*options.perplexityFile, ": cannot open");
   std::stringstream text;
