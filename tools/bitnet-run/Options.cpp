@@ -57,7 +57,10 @@ std::vector<int32_t> parseIds(const std::string& text) {
   while (start <= text.size()) {
     size_t comma = text.find(',', start);
     if (comma == std::string::npos) comma = text.size();
-    const std::string item = text.substr(start, comma - start);
+    // Spaces around an id are fine ("1, 2" as well as "1 ,2"); strtoll alone took only leading ones.
+    std::string item = text.substr(start, comma - start);
+    item.erase(0, item.find_first_not_of(" \t"));
+    item.erase(item.find_last_not_of(" \t") + 1);
     const int64_t v = parseInt("--tokens", item, INT32_MIN);
     if (v > INT32_MAX) fail("--tokens: id ", v, " does not fit in int32");
     ids.push_back(int32_t(v));
