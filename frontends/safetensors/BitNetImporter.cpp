@@ -1,11 +1,17 @@
 // importCheckpoint: a BitNet checkpoint folder -> the @forward graph of docs/IR.md, one decoder
 // layer at a time exactly as BITNET.md section 1 spells it. Every tensor is checked against the
 // config (dtype and shape) before it becomes a weight; weights keep their checkpoint names.
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
 
 #include "compiler/support/Error.h"
+#include "compiler/support/JsonNesting.h"
 #include "frontends/safetensors/HFConfig.h"
 #include "frontends/safetensors/Import.h"
 #include "frontends/safetensors/SafetensorsFile.h"
@@ -227,6 +233,35 @@ class GraphBuilder {
   Value* pos_ = nullptr;
 };
 
+// generation_config.json (optional; Llama 3 instruct models list <|eot_id|> there) adds the eos
+// ids Hugging Face's generate() also stops at. It is advisory: a malformed one is noted, not fatal.
+void addGenerationConfigEos(const std::filesystem::path& path, HFConfig& config, std::vector<std::string>& notes) {
+  if (!std::filesystem::is_regular_file(path)) return;
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  nlohmann::json j;
+  try {
+    checkJsonNesting(text.str(), path.string());
+    j = nlohmann::json::parse(text.str());
+  } catch (const std::exception& e) {
+    notes.push_back(path.string() + " ignored: " + e.what());
+    return;
+  }
+  if (!j.is_object() || !j.contains("eos_token_id")) return;
+  const nlohmann::json& v = j["eos_token_id"];
+  std::vector<nlohmann::json> ids = v.is_array() ? std::vector<nlohmann::json>(v.begin(), v.end())
+                                                 : std::vector<nlohmann::json>{v};
+  for (const nlohmann::json& id : ids) {
+    if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() >= config.vocabSize) continue;
+    const int64_t n = id.get<int64_t>();
+    if (std::find(config.eosTokenIds.begin(), config.eosTokenIds.end(), n) != config.eosTokenIds.end()) continue;
+    config.eosTokenIds.push_back(n);
+    notes.push_back("generation_config.json adds eos id " + std::to_string(n));
+  }
+  if (config.eosTokenId < 0 && !config.eosTokenIds.empty()) config.eosTokenId = config.eosTokenIds.front();
+}
+
 }  // namespace
 
 std::unique_ptr<Module> importCheckpoint(const std::string& folder, const ImportOptions& options) {
@@ -264,7 +299,9 @@ std::unique_ptr<Module> importCheckpoint(const std::string& folder, const Import
   AttributeList& a = module->attrs;
   a.set("architecture", config.architecture);
   if (config.bosTokenId >= 0) a.set("bos_token_id", config.bosTokenId);
+  addGenerationConfigEos(dir / "generation_config.json", config, notes);
   if (config.eosTokenId >= 0) a.set("eos_token_id", config.eosTokenId);
+  if (config.eosTokenIds.size() > 1) a.set("eos_token_ids", config.eosTokenIds);
   a.set("vocab_size", config.vocabSize);
   a.set("max_context", maxContext);
   a.set("scale_rule", std::string(scaleRuleName(loader.usedScaleRule())));

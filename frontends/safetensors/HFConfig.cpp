@@ -160,6 +160,12 @@ HFConfig HFConfig::parse(const std::string& text, const std::string& path) {
   // The family's default ids only when the vocabulary has them.
   c.bosTokenId = r.tokenId("bos_token_id", d.bos < c.vocabSize ? d.bos : -1);
   c.eosTokenId = r.tokenId("eos_token_id", d.eos < c.vocabSize ? d.eos : -1);
+  if (c.eosTokenId >= 0) c.eosTokenIds.push_back(c.eosTokenId);
+  if (j.contains("eos_token_id") && j["eos_token_id"].is_array())
+    for (const json& v : j["eos_token_id"])
+      if (v.is_number_integer() && v.get<int64_t>() >= 0 && v.get<int64_t>() < c.vocabSize &&
+          v.get<int64_t>() != c.eosTokenId)
+        c.eosTokenIds.push_back(v.get<int64_t>());
   for (auto [key, id] : {std::pair{"bos_token_id", c.bosTokenId}, std::pair{"eos_token_id", c.eosTokenId}})
     if (id >= c.vocabSize)
       fail(path, ": key \"", key, "\" is ", id, ", outside the vocabulary (vocab_size ", c.vocabSize, ")");

@@ -37,6 +37,9 @@ struct HFConfig {
   bool tieWordEmbeddings = false;
   int64_t bosTokenId = -1;  // -1 when the config has none
   int64_t eosTokenId = -1;
+  // Every id generation stops at, as Hugging Face's generate(): all of an eos_token_id list, plus
+  // those of generation_config.json (added by the importer). eosTokenId is the first.
+  std::vector<int64_t> eosTokenIds;
 
   // BitLinear scale direction, from quantization_config.linear_class (BITNET.md section 3).
   std::string linearClass;  // as written; empty when absent

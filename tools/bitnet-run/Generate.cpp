@@ -78,7 +78,7 @@ void generate(LanguageModel& model, const RunOptions& options) {
   while (generated < options.numTokens) {
     const int32_t next = sampler.next(last, V);
     ++generated;
-    if (model.eos() && next == *model.eos()) break;
+    if (model.isEos(next)) break;
     // Models often pad their vocabulary past the tokenizer's: such ids decode to nothing, as in
     // Hugging Face's decode, instead of ending the run.
     std::string text;

@@ -1,5 +1,6 @@
 #include "tools/bitnet-run/LanguageModel.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 
@@ -60,6 +61,7 @@ std::unique_ptr<LanguageModel> LanguageModel::load(const std::string& path, cons
   if (m.attrs.has("max_context")) lm->maxContext_ = std::min(lm->maxContext_, m.attrs.getInt("max_context"));
   lm->bos_ = intAttr(m, "bos_token_id");
   lm->eos_ = intAttr(m, "eos_token_id");
+  if (m.attrs.has("eos_token_ids")) lm->eosIds_ = m.attrs.getInts("eos_token_ids");
   if (m.attrs.has("tokenizer")) lm->tokenizer_ = m.attrs.getString("tokenizer");
 
   InterpreterOptions io;
@@ -85,6 +87,10 @@ std::vector<float> LanguageModel::forward(const std::vector<int32_t>& ids, int64
   const HostTensor& logits = out.at(0);
   if (logits.dtype != DType::F32) fail("@forward returned ", dtypeName(logits.dtype), " logits, expected f32");
   return std::vector<float>(logits.as<float>(), logits.as<float>() + logits.numElements());
+}
+
+bool LanguageModel::isEos(int32_t id) const {
+  return (eos_ && id == *eos_) || std::find(eosIds_.begin(), eosIds_.end(), int64_t(id)) != eosIds_.end();
 }
 
 void LanguageModel::reset() { interp_->resetState(); }

@@ -33,6 +33,8 @@ class LanguageModel {
   int64_t maxContext() const { return maxContext_; }
   std::optional<int32_t> bos() const { return bos_; }
   std::optional<int32_t> eos() const { return eos_; }
+  // True for every id generation stops at: eos_token_id and the module's eos_token_ids list.
+  bool isEos(int32_t id) const;
   const std::string& tokenizerPath() const { return tokenizer_; }  // empty when none
   const Module& module() const { return *module_; }
 
@@ -43,6 +45,7 @@ class LanguageModel {
   std::unique_ptr<Interpreter> interp_;
   int64_t vocab_ = 0, maxContext_ = 0;
   std::optional<int32_t> bos_, eos_;
+  std::vector<int64_t> eosIds_;
   std::string tokenizer_;
 };
 
