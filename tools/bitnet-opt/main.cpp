@@ -81,6 +81,9 @@ int run(int argc, char** argv) {
     verify(*module);
   } else {
     if (maxContext) fail("--max-context applies to checkpoint folders only");
+    const std::string ext = std::filesystem::path(input).extension().string();
+    if (ext == ".safetensors" || ext == ".json")
+      fail(input, ": a checkpoint is read from its folder (config.json + model.safetensors); give the folder");
     module = parseFile(input);
   }
   passes.run(*module);

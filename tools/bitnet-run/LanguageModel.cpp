@@ -40,6 +40,9 @@ std::unique_ptr<LanguageModel> LanguageModel::load(const std::string& path, cons
       for (const auto& n : notes) std::cerr << "import: " << n << "\n";
   } else {
     if (options.maxContext) fail("--max-context applies to checkpoint folders only (a .bir fixes its context)");
+    const std::string ext = std::filesystem::path(path).extension().string();
+    if (ext == ".safetensors" || ext == ".json")
+      fail(path, ": a checkpoint is read from its folder (config.json + model.safetensors); give the folder");
     lm->module_ = parseFile(path);
   }
   registerAllPasses();
