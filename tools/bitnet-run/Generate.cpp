@@ -53,8 +53,9 @@ void generate(LanguageModel& model, const RunOptions& options) {
   if (model.bos()) prompt.push_back(*model.bos());
   for (int32_t id : tokenizer.encode(*options.prompt)) prompt.push_back(id);
   if (prompt.empty()) fail("the prompt is empty and the model has no bos_token_id");
-  const int64_t total = int64_t(prompt.size()) + std::max<int64_t>(options.numTokens - 1, 0);
-  if (total > model.maxContext())
+  // Compared without adding: -n may be as large as INT64_MAX.
+  const int64_t room = model.maxContext() - int64_t(prompt.size());
+  if (room < 0 || std::max<int64_t>(options.numTokens - 1, 0) > room)
     fail("the prompt (", prompt.size(), " tokens) and ", options.numTokens, " new tokens exceed the model's context of ",
          model.maxContext(), " (use a smaller -n or --max-context)");
 
