@@ -74,9 +74,10 @@ std::vector<std::string> lines(const std::string& text) {
 
 int run(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+  if (args.empty()) bitnetc::fail("no tokenizer given\n", kUsage);
+  if (args[0] == "--help" || args[0] == "-h") {
     std::cout << kUsage;
-    return args.empty() ? 1 : 0;
+    return 0;
   }
   std::string tokenizerPath = args[0];
   std::string text, decodeIds, linesFile, decodeLinesFile;
