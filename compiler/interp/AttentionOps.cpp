@@ -36,7 +36,7 @@ void attentionKernel(OpCall& call) {
   const int64_t C = kc.shape[0];
   if (kc.shape != std::vector<int64_t>{C, Hkv, D} || vc.shape != kc.shape)
     call.error("caches must be [C, " + std::to_string(Hkv) + ", " + std::to_string(D) + "], are " +
-               shapeStr(kc.shape) + " and " + shapeStr(vc.shape));
+               shapeString(kc.shape) + " and " + shapeString(vc.shape));
   if (pos + S > C)
     call.error("context overflow: pos " + std::to_string(pos) + " + " + std::to_string(S) +
                " tokens exceeds the cache length " + std::to_string(C));

@@ -115,7 +115,7 @@ void bitlinearKernel(OpCall& call) {
     call.error("activations " + q.describe() + " do not match weight @" + w.name + " [" +
                std::to_string(N) + ", " + std::to_string(K) + "]");
   std::vector<int64_t> lead(q.shape.begin(), q.shape.end() - 1);
-  if (s.shape != lead) call.error("scales " + s.describe() + " must have shape " + shapeStr(lead));
+  if (s.shape != lead) call.error("scales " + s.describe() + " must have shape " + shapeString(lead));
   const int64_t rows = product(lead);
   std::vector<int64_t> outShape = lead;
   outShape.push_back(N);

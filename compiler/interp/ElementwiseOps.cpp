@@ -22,7 +22,7 @@ std::vector<int64_t> broadcastShape(const OpCall& call, const std::vector<int64_
     const int64_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
     const int64_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
     if (da != db && da != 1 && db != 1)
-      call.error("shapes " + shapeStr(a) + " and " + shapeStr(b) + " do not broadcast");
+      call.error("shapes " + shapeString(a) + " and " + shapeString(b) + " do not broadcast");
     out[i] = da == 1 ? db : da;
   }
   return out;

@@ -8,14 +8,6 @@
 
 namespace bitnetc {
 
-namespace {
-std::string shapeText(const std::vector<int64_t>& shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + "]";
-}
-}  // namespace
-
 HostTensor HostTensor::zeros(DType t, std::vector<int64_t> shape) {
   if (t == DType::Ternary) fail("a host tensor cannot have the ternary dtype");
   HostTensor h;
@@ -27,12 +19,12 @@ HostTensor HostTensor::zeros(DType t, std::vector<int64_t> shape) {
   for (int64_t d : h.shape) {
     if (d < 0) fail("a host tensor cannot have a negative dimension");
     if (__builtin_mul_overflow(bytes, uint64_t(d), &bytes) || bytes > uint64_t(PTRDIFF_MAX))
-      fail("a host tensor of shape ", shapeText(h.shape), " is too large to allocate");
+      fail("a host tensor of shape ", shapeString(h.shape), " is too large to allocate");
   }
   try {
     h.bytes.assign(size_t(bytes), 0);
   } catch (const std::bad_alloc&) {
-    fail("cannot allocate ", bytes, " bytes for a host tensor of shape ", shapeText(h.shape));
+    fail("cannot allocate ", bytes, " bytes for a host tensor of shape ", shapeString(h.shape));
   }
   return h;
 }
@@ -113,7 +105,7 @@ int64_t TensorView::intAt(int64_t i) const {
 
 std::string TensorView::describe() const {
   std::string name = value ? value->ref() : (weight ? "@" + weight->name : "operand");
-  std::string s = name + " (" + std::string(dtypeName(dtype)) + " " + shapeStr(shape);
+  std::string s = name + " (" + std::string(dtypeName(dtype)) + " " + shapeString(shape);
   return s + ")";
 }
 

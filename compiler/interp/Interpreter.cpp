@@ -58,11 +58,11 @@ void checkType(const TensorType& type, DType dtype, const std::vector<int64_t>& 
   if (dtype != type.dtype)
     fail(what, " has dtype ", dtypeName(dtype), ", expected ", type.str());
   if (shape.size() != type.dims.size())
-    fail(what, " has shape ", interp::shapeStr(shape), ", expected ", type.str());
+    fail(what, " has shape ", shapeString(shape), ", expected ", type.str());
   for (size_t i = 0; i < shape.size(); ++i) {
     const Dim& d = type.dims[i];
     if (!d.isDynamic()) {
-      if (shape[i] != d.size) fail(what, " has shape ", interp::shapeStr(shape), ", expected ", type.str());
+      if (shape[i] != d.size) fail(what, " has shape ", shapeString(shape), ", expected ", type.str());
       continue;
     }
     if (shape[i] > d.max)

@@ -1,17 +1,8 @@
 // Shared helpers of the op kernels: operand checks with messages naming the op, element stores.
-#include <sstream>
 
 #include "compiler/interp/Kernels.h"
 
 namespace bitnetc::interp {
-
-std::string shapeStr(const std::vector<int64_t>& shape) {
-  std::ostringstream s;
-  s << "[";
-  for (size_t i = 0; i < shape.size(); ++i) s << (i ? ", " : "") << shape[i];
-  s << "]";
-  return s.str();
-}
 
 int64_t product(const std::vector<int64_t>& shape, size_t from, size_t to) {
   int64_t n = 1;

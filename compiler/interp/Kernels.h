@@ -88,7 +88,6 @@ void registerBitNetOps(KernelTable& table);
 void registerAttentionOps(KernelTable& table);
 
 // Helpers shared by the kernels.
-std::string shapeStr(const std::vector<int64_t>& shape);  // "[2, 3]"
 int64_t product(const std::vector<int64_t>& shape, size_t from = 0, size_t to = SIZE_MAX);
 // Writes v (computed in f32) as the dtype t at element i (f32, bf16, f16).
 void storeFloat(HostTensor& t, int64_t i, float v);

@@ -84,7 +84,7 @@ void reshapeKernel(OpCall& call) {
     if (known == 0 || n % known != 0) call.error("cannot infer -1 for " + std::to_string(n) + " elements");
     shape[size_t(inferred)] = n / known;
   } else if (known != n) {
-    call.error("cannot reshape " + shapeStr(x.shape) + " into " + shapeStr(shape));
+    call.error("cannot reshape " + shapeString(x.shape) + " into " + shapeString(shape));
   }
   HostTensor r = makeResult(call, x, shape);
   if (r.dtype == x.dtype) std::memcpy(r.bytes.data(), x.data, r.bytes.size());

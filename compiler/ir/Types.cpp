@@ -31,6 +31,12 @@ bool isInteger(DType t) {
   return t == DType::I8 || t == DType::I32 || t == DType::I64 || t == DType::U8;
 }
 
+std::string shapeString(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
 TensorType TensorType::of(DType t, std::initializer_list<int64_t> shape) {
   TensorType type;
   type.dtype = t;

@@ -17,6 +17,8 @@ std::optional<DType> dtypeFromName(std::string_view name);
 size_t dtypeSize(DType t);                                  // bytes per element; 0 for Ternary
 bool isFloat(DType t);                                      // f32, bf16, f16
 bool isInteger(DType t);                                    // i8, i32, i64, u8
+// A concrete shape as "[2, 3]", for error messages.
+std::string shapeString(const std::vector<int64_t>& shape);
 
 // One dimension: static (size >= 0) or dynamic (named, e.g. "seq", bounded by max).
 struct Dim {

@@ -21,12 +21,6 @@ namespace bitnetc {
 
 namespace {
 
-std::string shapeStr(const std::vector<int64_t>& shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + "]";
-}
-
 bool isFloatDType(const SafetensorsTensor& t) {
   return t.dtypeName == "BF16" || t.dtypeName == "F16" || t.dtypeName == "F32";
 }
@@ -52,7 +46,7 @@ class WeightLoader {
     if (!isFloatDType(t))
       fail(t.file->path(), ": tensor \"", name, "\" has dtype ", t.dtypeName, ", expected BF16, F16 or F32");
     if (t.shape != shape)
-      fail(t.file->path(), ": tensor \"", name, "\" has shape ", t.shapeStr(), ", expected ", shapeStr(shape));
+      fail(t.file->path(), ": tensor \"", name, "\" has shape ", t.shapeStr(), ", expected ", shapeString(shape));
     std::vector<Dim> dims;
     for (int64_t d : shape) dims.push_back(Dim::fixed(d));
     return module_.addWeight(fileWeight(t, TensorType(*t.dtype, std::move(dims))));
@@ -66,7 +60,7 @@ class WeightLoader {
     if (t.dtypeName == "U8") {
       const std::vector<int64_t> expected{(out + 3) / 4, in};
       if (t.shape != expected)
-        fail(t.file->path(), ": tensor \"", name, "\" has shape ", t.shapeStr(), ", expected ", shapeStr(expected),
+        fail(t.file->path(), ": tensor \"", name, "\" has shape ", t.shapeStr(), ", expected ", shapeString(expected),
              " (U8 packed ternary of a [", out, ", ", in, "] matrix)");
       const float scale = readWeightScale(require(prefix + ".weight_scale"));
       checkPackedTernary(t, out, in);
@@ -80,7 +74,7 @@ class WeightLoader {
     if (isFloatDType(t)) {
       const std::vector<int64_t> expected{out, in};
       if (t.shape != expected)
-        fail(t.file->path(), ": tensor \"", name, "\" has shape ", t.shapeStr(), ", expected ", shapeStr(expected),
+        fail(t.file->path(), ": tensor \"", name, "\" has shape ", t.shapeStr(), ", expected ", shapeString(expected),
              " (", t.dtypeName, " latent weights, ternarized at import)");
       if (tensors_.find(prefix + ".weight_scale")) used_.insert(prefix + ".weight_scale");
       ++latentCount_;

@@ -65,11 +65,7 @@ int64_t SafetensorsTensor::numElements() const {
   return n;
 }
 
-std::string SafetensorsTensor::shapeStr() const {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + "]";
-}
+std::string SafetensorsTensor::shapeStr() const { return shapeString(shape); }
 
 std::shared_ptr<SafetensorsFile> SafetensorsFile::open(const std::string& path) {
   std::shared_ptr<SafetensorsFile> file(new SafetensorsFile());
