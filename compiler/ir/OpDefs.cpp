@@ -386,7 +386,7 @@ std::vector<OpDef> makeOpDefs() {
       {"embedding", 2, 1, none, {}, embedding},
       {"rms_norm", 2, 1, {{"eps", K::Float, true}}, {}, rmsNorm},
       {"act_quant", 1, 2, none, {}, actQuant},
-      {"bitlinear", 3, 1, none, {}, bitlinear},
+      {"bitlinear", 3, 1, {{"kernel", K::String, false}}, {}, bitlinear},
       {"rope", 2, 1,
        {{"heads", K::Int, true}, {"head_dim", K::Int, true}, {"theta", K::Float, true}}, {}, rope},
       {"attention", 6, 1,
