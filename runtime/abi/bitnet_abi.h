@@ -167,23 +167,41 @@ typedef struct bitnet_weights_header {
   char model_name[64];  /* informational */
 } bitnet_weights_header;
 
-/* A fast 64-bit hash of a byte range (used at compile time by bitnetc and at open by the
- * runtime; both include this file). Words are read little-endian. */
-static inline uint64_t bitnet_hash64(const uint8_t* p, uint64_t n) {
+/* A fast 64-bit hash of the weight blob, computed at compile time by bitnetc (streaming over the
+ * mapped checkpoint) and at open by the runtime (--verify). Streaming: feed whole 16-byte blocks
+ * to bitnet_hash_update (any number of calls), then the tail to bitnet_hash_final. Words are read
+ * little-endian (all supported targets are little-endian). */
+typedef struct bitnet_hash_state { uint64_t h, h2, n; } bitnet_hash_state;
+static inline void bitnet_hash_init(bitnet_hash_state* s, uint64_t total_bytes) {
+  s->h = 0xC2B2AE3D27D4EB4Full ^ total_bytes; s->h2 = 0x165667B19E3779F9ull; s->n = 0;
+}
+/* n must be a multiple of 16. */
+static inline void bitnet_hash_update(bitnet_hash_state* s, const uint8_t* p, uint64_t n) {
   const uint64_t k = 0x9E3779B97F4A7C15ull;
-  uint64_t h = 0xC2B2AE3D27D4EB4Full ^ n, h2 = 0x165667B19E3779F9ull;
-  uint64_t i = 0;
-  for (; i + 16 <= n; i += 16) {
+  uint64_t h = s->h, h2 = s->h2;
+  for (uint64_t i = 0; i + 16 <= n; i += 16) {
     uint64_t a, b;
     __builtin_memcpy(&a, p + i, 8);
     __builtin_memcpy(&b, p + i + 8, 8);
     h = (h ^ (a * k)) * 0xFF51AFD7ED558CCDull; h ^= h >> 29;
     h2 = (h2 ^ (b * k)) * 0xC4CEB9FE1A85EC53ull; h2 ^= h2 >> 31;
   }
-  for (; i < n; ++i) h = (h ^ p[i]) * 0x100000001B3ull;
-  h ^= h2 * k;
+  s->h = h; s->h2 = h2; s->n += n;
+}
+/* tail: the last n % 16 bytes (n < 16). */
+static inline uint64_t bitnet_hash_final(bitnet_hash_state* s, const uint8_t* tail, uint64_t n) {
+  const uint64_t k = 0x9E3779B97F4A7C15ull;
+  uint64_t h = s->h;
+  for (uint64_t i = 0; i < n; ++i) h = (h ^ tail[i]) * 0x100000001B3ull;
+  h ^= s->h2 * k;
   h ^= h >> 33; h *= 0xFF51AFD7ED558CCDull; h ^= h >> 33;
   return h;
+}
+static inline uint64_t bitnet_hash64(const uint8_t* p, uint64_t n) {
+  bitnet_hash_state s;
+  bitnet_hash_init(&s, n);
+  bitnet_hash_update(&s, p, n & ~(uint64_t)15);
+  return bitnet_hash_final(&s, p + (n & ~(uint64_t)15), n & 15);
 }
 
 /* ---- the tokenizer shim (runtime/tokenizer_shim.cpp, C++ behind a C interface; linked into
