@@ -2,8 +2,8 @@
  * kernels (targets/kernels) and the runtime (runtime/). Not installed, not for applications.
  *
  * One compiled model = one LLVM module that holds, after linking:
- *   - the runtime (runtime/*.c compiled to bitcode for the target),
- *   - the kernels  (targets/kernels/*.c compiled to bitcode for the target),
+ *   - the runtime (the C files of runtime/, compiled to bitcode for the target),
+ *   - the kernels  (the C files of targets/kernels/, compiled to bitcode for the target),
  *   - generated code: one entry function per IR function and the model descriptor
  *     `bitnet__model` (a bitnet_model_desc, defined by codegen, read by the runtime).
  * Runtime functions named bitnet__public_X are renamed to PREFIX_X and exported; every other
