@@ -82,6 +82,10 @@ typedef struct bitnet_model_info {
   int32_t has_tokenizer;
   int64_t weight_bytes; /* bytes of weights (embedded or in the .weights file) */
   int32_t weights_external;
+  /* Every id generation should stop at, as Hugging Face's generate() does: a config.json or
+   * generation_config.json eos list (it may repeat eos_token_id). 0 ids: stop at eos_token_id. */
+  int64_t num_eos_ids;
+  const int64_t* eos_ids; /* owned by the model */
 } bitnet_model_info;
 
 /* The model's functions as a table (see PREFIX_bitnet_api). Declared here with the names the
