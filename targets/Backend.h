@@ -24,8 +24,11 @@ struct BackendOptions {
   std::string kernel;             // --kernel=NAME forces a bitlinear kernel ("" = the cost model)
   bool printIrAfterAll = false;   // bitnetc IR after each pass, LLVM IR after codegen and O3
   bool timePasses = false;
-  // Progress and -v output ("stage: time"); may be empty.
-  std::function<void(const std::string& line)> log;
+  // Called when a stage starts (seconds < 0) and when it ends (seconds = its wall time), for the
+  // driver's progress line and -v; may be empty.
+  std::function<void(const std::string& stage, double seconds)> progress;
+  // Where --print-ir-after-all and --time-passes write (the driver: stderr).
+  std::ostream* log = nullptr;
 };
 
 // Compiles `module` (already imported and through the default IR pipeline) to `output`.

@@ -59,7 +59,7 @@ std::string TargetInfo::bitcodeTriple() const {
 }
 
 std::string TargetInfo::description() const {
-  return triple + ", cpu " + cpu + (features.empty() ? "" : ", " + features);
+  return triple + ", cpu " + cpu + (native ? " (native)" : "") + (attrs.empty() ? "" : ", " + attrs);
 }
 
 bool TargetInfo::hostCanRun() const {
@@ -92,6 +92,7 @@ TargetInfo resolveTarget(const std::string& tripleName, const std::string& cpuNa
   if (cpuName == "native" || (cpuName.empty() && isHost)) {
     if (!isHost) fail("-mcpu=native needs the host's architecture, not ", t.triple);
     t.cpu = llvm::sys::getHostCPUName().str();
+    t.native = true;
     features = hostFeatureString();
   } else {
     t.cpu = cpuName.empty() ? (t.arch == Arch::X86_64 ? "x86-64" : "generic") : cpuName;
@@ -101,6 +102,7 @@ TargetInfo resolveTarget(const std::string& tripleName, const std::string& cpuNa
   checkFeatureNames(attrs, *probe, t.triple);
   if (!attrs.empty()) features += (features.empty() ? "" : ",") + attrs;
   t.features = features;
+  t.attrs = attrs;
 
   std::unique_ptr<llvm::MCSubtargetInfo> sti(
       target->createMCSubtargetInfo(t.triple, t.cpu, t.features));

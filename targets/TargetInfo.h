@@ -15,7 +15,9 @@ struct TargetInfo {
   std::string triple;    // normalized, e.g. "x86_64-unknown-linux-gnu"
   std::string cpu;       // resolved CPU name ("native" becomes the host's, e.g. "znver5")
   std::string features;  // LLVM feature string, e.g. "+avx2,+fma,-avx512f" (may be empty)
+  std::string attrs;     // the -mattr part of it (what the user asked for)
   Arch arch = Arch::X86_64;
+  bool native = false;   // cpu and features are the host's
   std::set<std::string> enabled;  // every feature the CPU + -mattr enable, without '+'
 
   // Whether a feature is enabled, by LLVM's name: "avx2", "avx512vnni", "avxvnni", "avx512bw",
@@ -23,7 +25,7 @@ struct TargetInfo {
   bool has(std::string_view feature) const { return enabled.count(std::string(feature)) != 0; }
   // The triple of the bitcode libraries for this arch ("x86_64-linux-gnu", "aarch64-linux-gnu").
   std::string bitcodeTriple() const;
-  // "x86_64-unknown-linux-gnu, cpu znver5, +avx2,..." (for -v and the model descriptor).
+  // "x86_64-unknown-linux-gnu, cpu znver4 (native), +avx2" (for -v and the model descriptor).
   std::string description() const;
   // True when this process's CPU can execute code for the target (same arch, features a subset).
   bool hostCanRun() const;

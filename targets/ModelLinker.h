@@ -1,0 +1,21 @@
+// Turns the generated module into a whole model: links the runtime and kernel bitcode for the
+// target into it, renames the runtime's bitnet__public_X functions to PREFIX_X (exported), keeps
+// the weight blob symbol PREFIX__weights external, and internalizes everything else, so any
+// number of models live in one process or one static link.
+#pragma once
+#include <string>
+
+#include "targets/TargetInfo.h"
+
+namespace llvm {
+class Module;
+}
+
+namespace bitnetc::target {
+
+void linkModelModule(llvm::Module& generated, const TargetInfo& target, const std::string& prefix);
+
+// The names PREFIX_X of the exported API functions of a linked module (for the header, tests).
+std::string exportedName(const std::string& prefix, const std::string& apiName);
+
+}  // namespace bitnetc::target

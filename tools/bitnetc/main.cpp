@@ -1,0 +1,71 @@
+// bitnetc: the ahead-of-time compiler driver. MODEL -> IR (frontends) -> default IR pipeline
+// (passes) -> backend (targets/Backend.h: target passes, codegen, LLVM, lld) -> OUT.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+
+#include "compiler/pass/PassManager.h"
+#include "compiler/pass/Pipeline.h"
+#include "compiler/support/ToolMain.h"
+#include "frontends/ModelInput.h"
+#include "passes/Passes.h"
+#include "targets/Backend.h"
+#include "targets/ModelHeader.h"
+#include "tools/bitnetc/DriverOptions.h"
+#include "tools/bitnetc/Progress.h"
+
+namespace {
+
+int run(int argc, char** argv) {
+  using namespace bitnetc;
+  driver::DriverOptions o = driver::parseDriverOptions(argc, argv);
+  if (o.help) {
+    std::cout << driver::kUsage;
+    return 0;
+  }
+  if (o.version) {
+    std::cout << "bitnetc 0.1 (LLVM 19)\n";
+    return 0;
+  }
+  registerAllPasses();
+  driver::Progress progress(o.verbose);
+
+  target::BackendOptions backend;
+  backend.target = target::resolveTarget(o.triple, o.cpu, o.attrs);
+  backend.optLevel = o.optLevel;
+  backend.prefix = o.name.empty() ? target::defaultPrefix(o.output) : o.name;
+  target::checkPrefix(backend.prefix);
+  backend.weights = o.weights;
+  backend.maxBatch = o.maxBatch;
+  backend.kernel = o.kernel;
+  backend.printIrAfterAll = o.passes.printAfterAll;
+  backend.timePasses = o.passes.timePasses;
+  backend.log = &std::cerr;
+  backend.progress = [&](const std::string& stage, double seconds) { progress.stage(stage, seconds); };
+  if (o.verbose) std::cerr << "target: " << backend.target.description() << "\n";
+
+  progress.stage("import " + o.input, -1);
+  auto start = std::chrono::steady_clock::now();
+  ModelInputOptions inputOptions;
+  inputOptions.maxContext = o.maxContext;
+  auto module = readModelInput(o.input, inputOptions);
+  progress.stage("import " + o.input,
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+
+  PassManagerOptions irOptions = o.passes;
+  irOptions.pipeline = splitPipeline(defaultPipeline());
+  progress.stage("IR passes", -1);
+  start = std::chrono::steady_clock::now();
+  PassManager(irOptions, std::cerr).run(*module);
+  progress.stage("IR passes", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+
+  target::compileModule(*module, backend, o.emit, o.output);
+  progress.done();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) { return bitnetc::runToolMain(run, argc, argv); }
