@@ -25,3 +25,34 @@ config.substitutions.append(("%srcroot", config.bitnetc_src_root))
 
 if os.path.exists("/usr/bin/node"):
     config.available_features.add("node")
+
+# C/C++ compilers for programs that link compiled models (examples, runtime tests).
+config.substitutions.append(("%cc", "cc"))
+config.substitutions.append(("%cxx", "c++"))
+
+# Which targets this host can run: every x86-64 level its CPU supports, and aarch64 under qemu.
+def _host_x86_levels():
+    flags = set()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    break
+    except OSError:
+        pass
+    levels = {"x86-64": {"sse2"}, "x86-64-v2": {"sse4_2", "popcnt", "ssse3"},
+              "x86-64-v3": {"avx2", "fma", "bmi2", "movbe", "f16c"},
+              "x86-64-v4": {"avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl"}}
+    ok = []
+    for name in ["x86-64", "x86-64-v2", "x86-64-v3", "x86-64-v4"]:
+        if not levels[name] <= flags:
+            break
+        ok.append(name)
+    return ok
+
+for level in _host_x86_levels():
+    config.available_features.add("host-" + level)
+if os.path.exists("/usr/bin/qemu-aarch64") and os.path.exists("/usr/aarch64-linux-gnu/lib/libc.so.6"):
+    config.available_features.add("qemu-aarch64")
+    config.substitutions.append(("%qemu-aarch64", "qemu-aarch64 -L /usr/aarch64-linux-gnu"))
