@@ -259,6 +259,7 @@ TEST(CheckpointTensors, EmptyFolder) {
   } catch (const Error& e) {
     expectMentions(e.what(), {dir.string(), "no model.safetensors"});
   }
+  fs::remove_all(dir);  // tests leave nothing behind in /tmp
 }
 
 }  // namespace
