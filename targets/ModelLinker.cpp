@@ -37,7 +37,8 @@ std::string exportedName(const std::string& prefix, const std::string& apiName) 
   return prefix + "_" + apiName;
 }
 
-void linkModelModule(llvm::Module& generated, const TargetInfo& target, const std::string& prefix) {
+void linkModelModule(llvm::Module& generated, const TargetInfo& target, const std::string& prefix,
+                     bool withTokenizer) {
   for (const char* library : {"runtime", "kernels"}) {
     auto lib = loadLibrary(library, target, generated.getContext());
     lib->setTargetTriple(generated.getTargetTriple());
@@ -45,6 +46,11 @@ void linkModelModule(llvm::Module& generated, const TargetInfo& target, const st
     if (llvm::Linker::linkModules(generated, std::move(lib)))
       fail("internal: linking the ", library, " bitcode into the model failed");
   }
+  if (withTokenizer)
+    for (const char* name : {"bitnet_tokenizer_create", "bitnet_tokenizer_free",
+                             "bitnet_tokenizer_encode", "bitnet_tokenizer_decode"})
+      if (llvm::Function* f = generated.getFunction(name); f && f->isDeclaration())
+        f->setLinkage(llvm::GlobalValue::ExternalLinkage);
   std::set<std::string> exported = {prefix + "__weights"};
   for (llvm::Function& f : generated) {
     if (f.isDeclaration() || !f.getName().starts_with(kPublicPrefix)) continue;

@@ -13,7 +13,11 @@ class Module;
 
 namespace bitnetc::target {
 
-void linkModelModule(llvm::Module& generated, const TargetInfo& target, const std::string& prefix);
+// withTokenizer: the tokenizer shim will be linked (host targets of models with a tokenizer); its
+// functions, declared weak by the runtime, become strong references so that a static link pulls
+// them out of the archive.
+void linkModelModule(llvm::Module& generated, const TargetInfo& target, const std::string& prefix,
+                     bool withTokenizer);
 
 // The names PREFIX_X of the exported API functions of a linked module (for the header, tests).
 std::string exportedName(const std::string& prefix, const std::string& apiName);

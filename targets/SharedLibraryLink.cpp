@@ -47,12 +47,6 @@ void linkSharedLibrary(const TargetInfo& target, const LinkInputs& inputs, const
   if (tokenizer) args.push_back(BITNETC_HOST_CRTBEGIN);  // __dso_handle for C++ static objects
   for (const auto& o : inputs.objects) args.push_back(o);
   if (tokenizer) {
-    // The runtime references the shim weakly (cross targets have none): pull it in by name.
-    for (const char* sym : {"bitnet_tokenizer_create", "bitnet_tokenizer_free",
-                            "bitnet_tokenizer_encode", "bitnet_tokenizer_decode"}) {
-      args.push_back("-u");
-      args.push_back(sym);
-    }
     args.push_back(inputs.tokenizerArchive);
     for (const char* lib : {"-l:libstdc++.so.6", "-l:libpcre2-8.so.0", "-l:libgcc_s.so.1"})
       args.push_back(lib);

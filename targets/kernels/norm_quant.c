@@ -1,0 +1,119 @@
+/* rms_norm and act_quant, per row of the last dim (docs/IR.md).
+ * rms_norm: r = 1 / sqrt(mean(x^2) + eps) with the sum of squares in f64 (eight partial sums;
+ *           the products are exact in f64), rounded to f32; y = w * (x * r) in f32.
+ * act_quant: s = 127 / max(max_k |x_k|, 1e-5); q = clamp(roundeven(x * s), -128, 127), the
+ *            same f32 operations as the interpreter, so q and s are bit-exact. */
+#include "targets/kernels/kernel_util.h"
+
+typedef struct norm_ctx {
+  const float* x;
+  const void* w;
+  int64_t wtype;
+  float* y;
+  int64_t N;
+  float eps;
+} norm_ctx;
+
+static double sum_squares(const float* restrict x, int64_t n) {
+  double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int l = 0; l < 8; ++l) acc[l] += (double)x[i + l] * (double)x[i + l];
+  double sum = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+  for (; i < n; ++i) sum += (double)x[i] * (double)x[i];
+  return sum;
+}
+
+static void norm_row_f32w(const float* restrict x, const float* restrict w, float* restrict y,
+                          int64_t n, float r) {
+  for (int64_t i = 0; i < n; ++i) y[i] = w[i] * (x[i] * r);
+}
+
+static void norm_row_bf16w(const float* restrict x, const uint16_t* restrict w, float* restrict y,
+                           int64_t n, float r) {
+  for (int64_t i = 0; i < n; ++i) y[i] = bk_bf16_to_f32(w[i]) * (x[i] * r);
+}
+
+static void norm_row_f16w(const float* restrict x, const uint16_t* restrict w, float* restrict y,
+                          int64_t n, float r) {
+  for (int64_t i = 0; i < n; ++i) y[i] = bk_f16_to_f32(w[i]) * (x[i] * r);
+}
+
+static void rms_norm_range(void* vctx, int64_t begin, int64_t end) {
+  const norm_ctx* c = (const norm_ctx*)vctx;
+  for (int64_t row = begin; row < end; ++row) {
+    const float* x = c->x + row * c->N;
+    float* y = c->y + row * c->N;
+    const float mean = (float)(sum_squares(x, c->N) / (double)c->N);
+    const float r = 1.0f / __builtin_sqrtf(mean + c->eps);
+    switch (c->wtype) {
+      case BITNET_BF16: norm_row_bf16w(x, (const uint16_t*)c->w, y, c->N, r); break;
+      case BITNET_F16: norm_row_f16w(x, (const uint16_t*)c->w, y, c->N, r); break;
+      default: norm_row_f32w(x, (const float*)c->w, y, c->N, r); break;
+    }
+  }
+}
+
+int64_t bitnetk_rms_norm(const bitnet_call* call, const bitnet_kernel_args* args) {
+  int64_t st = bitnetk__check_arity(call, args, 2, 2, 1);
+  if (st) return st;
+  const bitnet_tensor *x = &args->operands[0], *w = &args->operands[1];
+  norm_ctx c = {(const float*)x->data, w->data, w->dtype, (float*)args->results[0].data,
+                bk_last_dim(x), (float)bk_float_attr(args, 0)};
+  if (x->dtype != BITNET_F32 || !bk_is_float(w->dtype) || bk_numel(w) != c.N)
+    return bitnetk__fail(call, args, BITNET_ERR_INTERNAL, "expects x f32 [..., N] and w [N]");
+  const int64_t rows = c.N ? bk_numel(x) / c.N : 0;
+  bk_parallel_for(call, rows, 4 * c.N, rms_norm_range, &c);
+  return 0;
+}
+
+typedef struct quant_ctx {
+  const float* x;
+  int8_t* q;
+  float* s;
+  int64_t K;
+} quant_ctx;
+
+/* std::max(m, v) as the interpreter computes it: a NaN element never becomes the maximum. */
+static float abs_max(const float* restrict x, int64_t n) {
+  float m = 0.0f;
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = __builtin_fabsf(x[i]);
+    m = m < v ? v : m;
+  }
+  return m;
+}
+
+static void quantize_row(const float* restrict x, int8_t* restrict q, int64_t n, float s) {
+  for (int64_t i = 0; i < n; ++i) {
+    float v = __builtin_roundevenf(x[i] * s);
+    v = v != v ? 0.0f : v;
+    v = v < -128.0f ? -128.0f : v;
+    v = 127.0f < v ? 127.0f : v;
+    q[i] = (int8_t)v;
+  }
+}
+
+static void act_quant_range(void* vctx, int64_t begin, int64_t end) {
+  const quant_ctx* c = (const quant_ctx*)vctx;
+  for (int64_t row = begin; row < end; ++row) {
+    const float* x = c->x + row * c->K;
+    const float m = abs_max(x, c->K);
+    const float scale = 127.0f / (m < 1e-5f ? 1e-5f : m);
+    c->s[row] = scale;
+    quantize_row(x, c->q + row * c->K, c->K, scale);
+  }
+}
+
+int64_t bitnetk_act_quant(const bitnet_call* call, const bitnet_kernel_args* args) {
+  int64_t st = bitnetk__check_arity(call, args, 1, 1, 2);
+  if (st) return st;
+  const bitnet_tensor* x = &args->operands[0];
+  if (x->dtype != BITNET_F32 || x->rank < 1)
+    return bitnetk__fail(call, args, BITNET_ERR_INTERNAL, "expects x f32 [..., K]");
+  quant_ctx c = {(const float*)x->data, (int8_t*)args->results[0].data,
+                 (float*)args->results[1].data, bk_last_dim(x)};
+  const int64_t rows = bk_dims_product(x, 0, x->rank - 1);
+  bk_parallel_for(call, rows, 4 * c.K, act_quant_range, &c);
+  return 0;
+}
