@@ -71,7 +71,7 @@ CompiledModel buildModelModule(const Module& module, const WeightBlobPlan& plan,
   stage.begin("link runtime and kernels");
   retargetModule(*out.module, *out.machine);
   linkModelModule(*out.module, options.target, options.prefix,
-                  out.hasTokenizer && options.target.arch == Arch::X86_64);
+                  out.hasTokenizer && options.target.arch == Arch::X86_64, forJit);
   retargetModule(*out.module, *out.machine);
   std::string problems;
   llvm::raw_string_ostream err(problems);

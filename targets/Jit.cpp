@@ -35,7 +35,10 @@ class LlJitModel final : public JitModel {
   std::unique_ptr<WeightBlobMemory> blob;
   std::unique_ptr<llvm::orc::LLJIT> jit;
   const bitnet_api* table = nullptr;
+  const bitnet_model_desc* desc = nullptr;
   const bitnet_api* api() const override { return table; }
+  const bitnet_model_desc* descriptor() const override { return desc; }
+  const uint8_t* weights() const override { return blob->data; }
   ~LlJitModel() override {
     jit.reset();  // code first, then the weights it points at
     blob.reset();
@@ -95,6 +98,8 @@ std::unique_ptr<JitModel> JitModel::compile(Module& module, const BackendOptions
          "adding the module");
   auto entry = orFail(jit.lookup(options.prefix + "_bitnet_api"), "looking up the API table");
   model->table = entry.toPtr<const bitnet_api* (*)()>()();
+  model->desc = orFail(jit.lookup("bitnet__model"), "looking up the model descriptor")
+                    .toPtr<const bitnet_model_desc*>();
   stage.end();
   if (!model->table || model->table->api_version != BITNET_API_VERSION)
     fail("JIT: the compiled runtime returned no API table of version ", BITNET_API_VERSION);

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "compiler/ir/IR.h"
+#include "runtime/abi/bitnet_abi.h"
 #include "runtime/include/bitnet.h"
 #include "targets/Backend.h"
 
@@ -16,6 +17,10 @@ class JitModel {
   static std::unique_ptr<JitModel> compile(Module& module, const BackendOptions& options);
   virtual ~JitModel() = default;
   virtual const bitnet_api* api() const = 0;
+  // The model descriptor (runtime/abi/bitnet_abi.h): tests call entry functions through it with
+  // their own bitnet_call, e.g. to check kernels on arbitrary one-op graphs.
+  virtual const bitnet_model_desc* descriptor() const = 0;
+  virtual const uint8_t* weights() const = 0;  // the in-memory weight blob
 };
 
 }  // namespace bitnetc::target

@@ -38,7 +38,7 @@ std::string exportedName(const std::string& prefix, const std::string& apiName) 
 }
 
 void linkModelModule(llvm::Module& generated, const TargetInfo& target, const std::string& prefix,
-                     bool withTokenizer) {
+                     bool withTokenizer, bool exportDescriptor) {
   for (const char* library : {"runtime", "kernels"}) {
     auto lib = loadLibrary(library, target, generated.getContext());
     lib->setTargetTriple(generated.getTargetTriple());
@@ -52,6 +52,7 @@ void linkModelModule(llvm::Module& generated, const TargetInfo& target, const st
       if (llvm::Function* f = generated.getFunction(name); f && f->isDeclaration())
         f->setLinkage(llvm::GlobalValue::ExternalLinkage);
   std::set<std::string> exported = {prefix + "__weights"};
+  if (exportDescriptor) exported.insert("bitnet__model");
   for (llvm::Function& f : generated) {
     if (f.isDeclaration() || !f.getName().starts_with(kPublicPrefix)) continue;
     const std::string name = exportedName(prefix, f.getName().drop_front(kPublicPrefix.size()).str());

@@ -16,8 +16,10 @@ namespace bitnetc::target {
 // withTokenizer: the tokenizer shim will be linked (host targets of models with a tokenizer); its
 // functions, declared weak by the runtime, become strong references so that a static link pulls
 // them out of the archive.
+// exportDescriptor: keep `bitnet__model` visible (the JIT hands it to tests that call entry
+// functions directly).
 void linkModelModule(llvm::Module& generated, const TargetInfo& target, const std::string& prefix,
-                     bool withTokenizer);
+                     bool withTokenizer, bool exportDescriptor = false);
 
 // The names PREFIX_X of the exported API functions of a linked module (for the header, tests).
 std::string exportedName(const std::string& prefix, const std::string& apiName);
