@@ -80,6 +80,7 @@ MemoryPlan planMemory(const Function& function, const std::map<std::string, int6
       if (offset + reserved(slot.bytes) <= begin) break;
       offset = std::max(offset, end);
     }
+    if (offset > kMaxBytes) fail("@", function.name(), ": scratch over 2^62 bytes");
     slot.offset = offset;
     plan.scratchBytes = std::max(plan.scratchBytes, offset + reserved(slot.bytes));
     placed.push_back(s);
