@@ -19,6 +19,7 @@
 #include "compiler/ir/IR.h"
 #include "compiler/ir/OpDefs.h"
 #include "compiler/ir/Parser.h"
+#include "compiler/ir/Verifier.h"
 #include "compiler/support/Error.h"
 #include "runtime/abi/bitnet_abi.h"
 #include "runtime/include/bitnet.h"
@@ -301,6 +302,42 @@ inline std::string typeText(DType t, const std::vector<int64_t>& shape) {
   return s + std::string(dtypeName(t)) + ">";
 }
 
+// A module whose @forward has one input per given tensor (static types %x0, %x1, ...) and one op
+// on them (plus `weights`, module weights appended as operands), its result types inferred by
+// the op's type rule, all results returned. Verified.
+struct OneOp {
+  std::unique_ptr<Module> module = std::make_unique<Module>();
+  Function* f = nullptr;
+  Op* op = nullptr;
+};
+inline OneOp oneOp(const std::string& opcode, const std::vector<HostTensor>& inputs,
+                   AttributeList attrs = {}, std::vector<Weight> weights = {}) {
+  OneOp o;
+  o.f = o.module->addFunction("forward");
+  std::vector<Value*> operands;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    std::vector<Dim> dims;
+    for (int64_t d : inputs[i].shape) dims.push_back(Dim::fixed(d));
+    operands.push_back(o.f->addInput("x" + std::to_string(i), TensorType(inputs[i].dtype, dims)));
+  }
+  for (Weight& w : weights) operands.push_back(o.module->addWeight(std::move(w)));
+  const OpDef& def = getOpDef(opcode);
+  std::vector<std::pair<std::string, TensorType>> results;
+  for (int i = 0; i < def.numResults; ++i) results.push_back({"y" + std::to_string(i), TensorType()});
+  o.op = o.f->addOp(opcode, operands, results, std::move(attrs));
+  const std::vector<TensorType> types = def.inferResults(*o.op);
+  for (size_t i = 0; i < types.size(); ++i) o.op->results[i]->type = types[i];
+  o.f->setOutputs(o.op->results);
+  verify(*o.module);
+  return o;
+}
+
+inline AttributeList attrs(std::initializer_list<std::pair<std::string, Attribute>> list) {
+  AttributeList a;
+  for (const auto& [name, value] : list) a.set(name, value);
+  return a;
+}
+
 // Runs the module's first function through the interpreter and the kernels on the same inputs;
 // checks the kernel status is 0 and returns both outputs.
 struct BothOutputs {
@@ -315,6 +352,15 @@ inline BothOutputs runBoth(const Module& m, const std::vector<HostTensor>& input
   out.actual = runner.run(inputs);
   EXPECT_EQ(runner.status, 0) << runner.error;
   return out;
+}
+
+// Every output of the kernels bit-exact with the interpreter's.
+inline void expectBitExact(const Module& m, const std::vector<HostTensor>& inputs, const std::string& what,
+                           bitnet_pool* pool = nullptr) {
+  const BothOutputs both = runBoth(m, inputs, pool);
+  ASSERT_EQ(both.actual.size(), both.expected.size()) << what;
+  for (size_t i = 0; i < both.actual.size(); ++i)
+    EXPECT_TRUE(bitExact(both.actual[i], both.expected[i])) << what << ", output " << i;
 }
 
 }  // namespace bitnetc::kerneltest

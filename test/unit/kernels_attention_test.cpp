@@ -1,0 +1,134 @@
+// rope and attention kernels against the interpreter. rope is bit-exact (same f32 operations,
+// same libm). attention runs prefill + decode sequences on both (each keeps its own KV cache):
+// outputs within f32-summation tolerance, GQA and MHA, a context longer than the kernel's
+// on-stack score buffer (its recompute path), the cache rows the kernel wrote, and the errors:
+// pos + S past the capacity (static, or a smaller session capacity in dims[0]) is
+// BITNET_ERR_CONTEXT_FULL, a negative pos BITNET_ERR_INVALID_ARGUMENT.
+#include "kernels_test_util.h"
+
+using namespace bitnetc;
+using namespace bitnetc::kerneltest;
+
+namespace {
+
+struct AttnShape {
+  int64_t heads, kvHeads, headDim, capacity, maxSeq;
+};
+
+std::unique_ptr<Module> attentionModule(const AttnShape& s, double scale) {
+  const std::string hq = std::to_string(s.heads * s.headDim), hk = std::to_string(s.kvHeads * s.headDim);
+  const std::string cache = "tensor<" + std::to_string(s.capacity) + " x " + std::to_string(s.kvHeads) + " x " +
+                            std::to_string(s.headDim) + " x f32>";
+  return parse("bir 1\ndim ?seq <= " + std::to_string(s.maxSeq) + "\n" +
+               "func @forward(%q: tensor<?seq x " + hq + " x f32>, %k: tensor<?seq x " + hk + " x f32>, %v: tensor<?seq x " +
+               hk + " x f32>, %pos: tensor<i64>) -> (tensor<?seq x " + hq + " x f32>)\n    state(%kc: " + cache +
+               ", %vc: " + cache + ") {\n  %o = attention(%q, %k, %v, %kc, %vc, %pos) {heads = " + std::to_string(s.heads) +
+               ", kv_heads = " + std::to_string(s.kvHeads) + ", head_dim = " + std::to_string(s.headDim) +
+               ", scale = " + std::to_string(scale) + "} : tensor<?seq x " + hq + " x f32>\n  return %o\n}\n");
+}
+
+std::vector<HostTensor> stepInputs(const AttnShape& s, int64_t S, int64_t pos, uint32_t seed) {
+  return {randomTensor(DType::F32, {S, s.heads * s.headDim}, seed, -2.0, 2.0),
+          randomTensor(DType::F32, {S, s.kvHeads * s.headDim}, seed + 1, -2.0, 2.0),
+          randomTensor(DType::F32, {S, s.kvHeads * s.headDim}, seed + 2, -2.0, 2.0), HostTensor::scalarI64(pos)};
+}
+
+// Runs the steps (tokens per call) on both and compares every output; checks the cache rows.
+void runSequence(const AttnShape& s, const std::vector<int64_t>& steps, double atol, bitnet_pool* pool,
+                 const std::string& what) {
+  auto m = attentionModule(s, 1.0 / std::sqrt(double(s.headDim)));
+  const Function& f = *m->functions()[0];
+  Interpreter interp(*m, f);
+  KernelRunner runner(*m, f, pool);
+  int64_t pos = 0;
+  uint32_t seed = 1;
+  for (int64_t S : steps) {
+    const std::vector<HostTensor> in = stepInputs(s, S, pos, seed += 3);
+    const std::vector<HostTensor> expected = interp.run(in);
+    const std::vector<HostTensor> actual = runner.run(in);
+    ASSERT_EQ(runner.status, 0) << what << ": " << runner.error;
+    ASSERT_EQ(actual.size(), 1u);
+    EXPECT_TRUE(close(actual[0], expected[0], 1e-5, atol)) << what << " step at pos " << pos << " S=" << S;
+    // The new keys and values are at cache rows pos .. pos + S - 1.
+    const int64_t row = s.kvHeads * s.headDim;
+    EXPECT_EQ(std::memcmp(runner.states()[0].as<float>() + pos * row, in[1].bytes.data(), in[1].bytes.size()), 0) << what;
+    EXPECT_EQ(std::memcmp(runner.states()[1].as<float>() + pos * row, in[2].bytes.data(), in[2].bytes.size()), 0) << what;
+    pos += S;
+  }
+}
+
+}  // namespace
+
+TEST(KernelsRope, BitExact) {
+  uint32_t seed = 1;
+  for (auto [heads, headDim] : {std::pair<int64_t, int64_t>{1, 2}, {2, 8}, {3, 6}, {4, 128}})
+    for (int64_t S : {1, 3, 17})
+      for (int64_t pos : {0, 5, 4000})
+        for (double theta : {10000.0, 500000.0}) {
+          const HostTensor x = randomTensor(DType::F32, {S, heads * headDim}, ++seed);
+          const HostTensor p = HostTensor::scalarI64(pos);
+          OneOp o = oneOp("rope", {x, p}, attrs({{"heads", heads}, {"head_dim", headDim}, {"theta", theta}}));
+          expectBitExact(*o.module, {x, p},
+                         "rope heads=" + std::to_string(heads) + " D=" + std::to_string(headDim) + " S=" +
+                             std::to_string(S) + " pos=" + std::to_string(pos));
+        }
+  Pool pool(2);
+  const HostTensor x = randomTensor(DType::F32, {256, 20 * 128}, 5);
+  const HostTensor p = HostTensor::scalarI64(17);
+  OneOp o = oneOp("rope", {x, p}, attrs({{"heads", int64_t(20)}, {"head_dim", int64_t(128)}, {"theta", 500000.0}}));
+  expectBitExact(*o.module, {x, p}, "rope 256 x 20 x 128 with a pool", pool.pool);
+}
+
+TEST(KernelsRope, NegativePosIsAnError) {
+  const HostTensor x = randomTensor(DType::F32, {2, 4}, 1);
+  const HostTensor p = HostTensor::scalarI64(-1);
+  OneOp o = oneOp("rope", {x, p}, attrs({{"heads", int64_t(1)}, {"head_dim", int64_t(4)}, {"theta", 10000.0}}));
+  KernelRunner runner(*o.module, *o.f);
+  EXPECT_TRUE(runner.run({x, p}).empty());
+  EXPECT_EQ(runner.status, BITNET_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(runner.error.find("pos -1 is negative"), std::string::npos) << runner.error;
+}
+
+TEST(KernelsAttention, PrefillThenDecode) {
+  runSequence({1, 1, 4, 16, 8}, {5, 1, 1, 3, 1}, 1e-5, nullptr, "MHA");
+  runSequence({4, 2, 8, 16, 8}, {1, 1, 7, 1}, 1e-5, nullptr, "GQA 4/2");
+  runSequence({6, 3, 2, 16, 16}, {16}, 1e-5, nullptr, "GQA 6/3, D=2, the whole cache at once");
+  Pool pool(3);
+  runSequence({20, 5, 128, 64, 32}, {7, 1, 1, 16, 1}, 1e-5, pool.pool, "2B-4T heads with a pool");
+}
+
+TEST(KernelsAttention, ContextLongerThanTheStackScores) {
+  // 4100 rows: query rows past 4096 take the recompute path, the others the stack path.
+  runSequence({2, 1, 4, 4200, 4100}, {4100, 1, 1}, 2e-6, nullptr, "long context");
+}
+
+TEST(KernelsAttention, CacheOverflowIsContextFull) {
+  const AttnShape s{2, 1, 4, 8, 8};
+  auto m = attentionModule(s, 0.5);
+  const Function& f = *m->functions()[0];
+  {
+    KernelRunner runner(*m, f);
+    ASSERT_FALSE(runner.run(stepInputs(s, 6, 0, 1)).empty()) << runner.error;
+    EXPECT_TRUE(runner.run(stepInputs(s, 3, 6, 2)).empty());
+    EXPECT_EQ(runner.status, BITNET_ERR_CONTEXT_FULL);
+    EXPECT_NE(runner.error.find("op %o = attention"), std::string::npos) << runner.error;
+    EXPECT_NE(runner.error.find("pos 6 + 3 tokens exceed the cache capacity 8"), std::string::npos) << runner.error;
+    ASSERT_FALSE(runner.run(stepInputs(s, 2, 6, 3)).empty()) << "exactly full is fine: " << runner.error;
+  }
+  {
+    // A session with 4 rows of capacity (dims[0] of the states) in a cache typed for 8.
+    KernelRunner runner(*m, f, nullptr, 4);
+    EXPECT_TRUE(runner.run(stepInputs(s, 5, 0, 4)).empty());
+    EXPECT_EQ(runner.status, BITNET_ERR_CONTEXT_FULL);
+    EXPECT_NE(runner.error.find("pos 0 + 5 tokens exceed the cache capacity 4"), std::string::npos) << runner.error;
+    ASSERT_FALSE(runner.run(stepInputs(s, 4, 0, 5)).empty()) << runner.error;
+    EXPECT_TRUE(runner.run(stepInputs(s, 1, 4, 6)).empty());
+    EXPECT_EQ(runner.status, BITNET_ERR_CONTEXT_FULL);
+  }
+  {
+    KernelRunner runner(*m, f);
+    EXPECT_TRUE(runner.run(stepInputs(s, 1, -3, 7)).empty());
+    EXPECT_EQ(runner.status, BITNET_ERR_INVALID_ARGUMENT);
+    EXPECT_NE(runner.error.find("pos -3 is negative"), std::string::npos) << runner.error;
+  }
+}
