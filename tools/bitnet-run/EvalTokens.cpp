@@ -40,9 +40,14 @@ void evalTokens(LanguageModel& model, const RunOptions& options) {
   auto start = std::chrono::steady_clock::now();
   for (int64_t pos = 0; pos < n; pos += chunk) {
     const int64_t len = std::min(chunk, n - pos);
-    std::vector<float> logits = model.forward(std::vector<int32_t>(ids.begin() + pos, ids.begin() + pos + len), pos);
-    if (options.allLogits) all.insert(all.end(), logits.begin(), logits.end());
-    last.assign(logits.end() - V, logits.end());
+    const std::vector<int32_t> part(ids.begin() + pos, ids.begin() + pos + len);
+    if (options.allLogits) {
+      std::vector<float> logits = model.eval(part, Logits::All);
+      all.insert(all.end(), logits.begin(), logits.end());
+      last.assign(logits.end() - V, logits.end());
+    } else {
+      last = model.eval(part, Logits::Last);
+    }
   }
   const double seconds = secondsSince(start);
   if (options.verbose)

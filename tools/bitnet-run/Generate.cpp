@@ -5,53 +5,58 @@
 #include <random>
 
 #include "compiler/support/Error.h"
-#include "runtime/tokenizer/Tokenizer.h"
 #include "tools/bitnet-run/Sampler.h"
 
 namespace bitnetc::run {
 
 namespace {
 
-// Streams token bytes, holding back an incomplete UTF-8 sequence at the end until it completes.
-class Utf8Stream {
+// Streams the text of generated ids. The pending ids are decoded together and written once their
+// text ends on a complete character: a byte-level token may hold part of a UTF-8 character (the
+// interpreter's raw bytes then end in an incomplete sequence, a library's text in U+FFFD). After
+// 4 ids (the longest UTF-8 character) the text is written as it is.
+class TextStream {
  public:
-  void write(const std::string& bytes) {
-    pending_ += bytes;
-    const size_t n = completePrefix();
-    std::fwrite(pending_.data(), 1, n, stdout);
-    std::fflush(stdout);
-    pending_.erase(0, n);
+  explicit TextStream(LanguageModel& model) : model_(model) {}
+  void push(int32_t id) {
+    pending_.push_back(id);
+    const std::string text = model_.detokenize(pending_);
+    if (pending_.size() < 4 && endsIncomplete(text)) return;
+    write(text);
   }
   void flush() {
-    std::fwrite(pending_.data(), 1, pending_.size(), stdout);
-    pending_.clear();
-    std::fflush(stdout);
+    if (!pending_.empty()) write(model_.detokenize(pending_));
   }
 
  private:
-  // Length of pending_ without a trailing, still incomplete multi-byte sequence.
-  size_t completePrefix() const {
-    const size_t n = pending_.size();
+  void write(const std::string& text) {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fflush(stdout);
+    pending_.clear();
+  }
+  static bool endsIncomplete(const std::string& s) {
+    const size_t n = s.size();
+    if (n >= 3 && s.compare(n - 3, 3, "\xEF\xBF\xBD") == 0) return true;  // U+FFFD
     for (size_t back = 1; back <= 4 && back <= n; ++back) {
-      const unsigned char c = static_cast<unsigned char>(pending_[n - back]);
+      const unsigned char c = static_cast<unsigned char>(s[n - back]);
       if ((c & 0xC0) == 0x80) continue;  // continuation byte: look further back
       const size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-      return need > back ? n - back : n;
+      return need > back;
     }
-    return n;
+    return false;
   }
-  std::string pending_;
+  LanguageModel& model_;
+  std::vector<int32_t> pending_;
 };
 
 }  // namespace
 
 void generate(LanguageModel& model, const RunOptions& options) {
-  if (model.tokenizerPath().empty())
+  if (!model.hasTokenizer())
     fail(options.model, ": the model has no tokenizer (no tokenizer.json); use --tokens instead of -p");
-  const Tokenizer tokenizer = Tokenizer::fromFile(model.tokenizerPath());
   std::vector<int32_t> prompt;
   if (model.bos()) prompt.push_back(*model.bos());
-  for (int32_t id : tokenizer.encode(*options.prompt)) prompt.push_back(id);
+  for (int32_t id : model.tokenize(*options.prompt)) prompt.push_back(id);
   if (prompt.empty()) fail("the prompt is empty and the model has no bos_token_id");
   // Compared without adding: -n may be as large as INT64_MAX.
   const int64_t room = model.maxContext() - int64_t(prompt.size());
@@ -67,33 +72,23 @@ void generate(LanguageModel& model, const RunOptions& options) {
 
   std::fwrite(options.prompt->data(), 1, options.prompt->size(), stdout);
   std::fflush(stdout);
-  Utf8Stream out;
+  TextStream out(model);
 
   auto start = std::chrono::steady_clock::now();
-  std::vector<float> logits = model.forward(prompt, 0);
+  std::vector<float> logits = model.eval(prompt, Logits::Last);
   const double prefillSeconds = secondsSince(start);
-  int64_t pos = int64_t(prompt.size());
   int64_t generated = 0, decodeCalls = 0;
   double decodeSeconds = 0;
-  const float* last = logits.data() + (int64_t(prompt.size()) - 1) * V;
   while (generated < options.numTokens) {
-    const int32_t next = sampler.next(last, V);
+    const int32_t next = sampler.next(logits.data(), V);
     ++generated;
     if (model.isEos(next)) break;
-    // Models often pad their vocabulary past the tokenizer's: such ids decode to nothing, as in
-    // Hugging Face's decode, instead of ending the run.
-    std::string text;
-    try {
-      text = tokenizer.tokenText(next);
-    } catch (const Error&) {  // the only error: an id the tokenizer does not have
-    }
-    out.write(text);
+    out.push(next);
     if (generated == options.numTokens) break;
     start = std::chrono::steady_clock::now();
-    logits = model.forward({next}, pos++);
+    logits = model.eval({next}, Logits::Last);
     decodeSeconds += secondsSince(start);
     ++decodeCalls;
-    last = logits.data();
   }
   out.flush();
   std::printf("\n");

@@ -1,5 +1,7 @@
-// A loaded language model behind one execution backend: import (checkpoint folder) or parse
-// (.bir), the default pass pipeline, then forward(ids, pos) -> logits through the KV cache.
+// A language model behind one execution backend, as every bitnet-run mode sees it: eval() of ids
+// appended to a KV cache, reset/truncate of the cache, the model's facts and its tokenizer.
+// Backends: InterpModel (the reference interpreter) and ApiModel (a bitnet_api table, from a
+// dlopen()ed library or the JIT). loadModel() picks one from the options.
 #pragma once
 #include <chrono>
 #include <cstdint>
@@ -9,45 +11,68 @@
 #include <vector>
 
 #include "compiler/interp/Interpreter.h"
-#include "compiler/ir/IR.h"
 
 namespace bitnetc::run {
 
-struct LoadOptions {
-  std::string backend = "interp";
-  int64_t maxContext = 0;
-  std::string fault;  // InterpreterOptions::fault by name; empty = none
-  InterpreterOptions::Observer observer;
-  bool verbose = false;
+enum class Logits { All, Last, None };  // as bitnet_logits_mode
+
+struct ModelFacts {
+  std::string backend;      // "interp", "so", "jit"
+  std::string description;  // e.g. "interpreter" or the library's target string
+  int64_t vocab = 0;
+  int64_t maxContext = 0;   // of this session (the KV cache's length)
+  std::optional<int32_t> bos;
+  std::vector<int64_t> eosIds;  // every id generation stops at
+  int64_t weightBytes = 0;      // bytes of weights (all are read once per decode token)
+  int64_t threads = 1;
 };
 
 class LanguageModel {
  public:
-  static std::unique_ptr<LanguageModel> load(const std::string& path, const LoadOptions& options);
+  virtual ~LanguageModel() = default;
 
-  // Runs ids at positions pos.. (the cache must hold pos tokens); returns logits [ids, vocab].
-  std::vector<float> forward(const std::vector<int32_t>& ids, int64_t pos);
-  void reset();  // empties the KV cache
+  // Evaluates ids at positions nPast().. and appends them to the KV cache. Returns [n, vocab]
+  // logits (All), the last row's [vocab] (Last) or nothing (None). Out-of-range ids and a full
+  // context are errors with the same message on every backend.
+  std::vector<float> eval(const std::vector<int32_t>& ids, Logits mode);
+  virtual int64_t nPast() const = 0;
+  virtual void reset() = 0;                  // empties the KV cache
+  virtual void truncate(int64_t keep) = 0;   // keeps the first `keep` tokens of the cache
 
-  int64_t vocabSize() const { return vocab_; }
-  int64_t maxContext() const { return maxContext_; }
-  std::optional<int32_t> bos() const { return bos_; }
-  std::optional<int32_t> eos() const { return eos_; }
-  // True for every id generation stops at: eos_token_id and the module's eos_token_ids list.
+  // The tokenizer: the checkpoint's tokenizer.json (interp) or the library's embedded one.
+  virtual bool hasTokenizer() const = 0;
+  virtual std::vector<int32_t> tokenize(const std::string& text) = 0;  // no BOS added
+  // The text of ids, special tokens included; ids the tokenizer lacks (padded vocabularies)
+  // give nothing, as in Hugging Face's decode. The interpreter returns the tokens' raw bytes,
+  // a library valid UTF-8 (an incomplete character at the end shows as U+FFFD).
+  virtual std::string detokenize(const std::vector<int32_t>& ids) = 0;
+
+  const ModelFacts& facts() const { return facts_; }
+  int64_t vocabSize() const { return facts_.vocab; }
+  int64_t maxContext() const { return facts_.maxContext; }
+  std::optional<int32_t> bos() const { return facts_.bos; }
   bool isEos(int32_t id) const;
-  const std::string& tokenizerPath() const { return tokenizer_; }  // empty when none
-  const Module& module() const { return *module_; }
 
- private:
-  LanguageModel() = default;
-  std::unique_ptr<Module> module_;
-  const Function* forward_ = nullptr;
-  std::unique_ptr<Interpreter> interp_;
-  int64_t vocab_ = 0, maxContext_ = 0;
-  std::optional<int32_t> bos_, eos_;
-  std::vector<int64_t> eosIds_;
-  std::string tokenizer_;
+ protected:
+  // ids are in range and fit the context; `out` has room for what `mode` asks.
+  virtual void evalChecked(const std::vector<int32_t>& ids, Logits mode, float* out) = 0;
+  ModelFacts facts_;
 };
+
+struct LoadOptions {
+  std::string backend = "interp";  // interp, so, jit
+  int64_t maxContext = 0;          // 0 = the model's
+  int64_t threads = 1;             // so/jit: 0 = one per online CPU
+  std::string fault;               // interp: InterpreterOptions::fault by name; empty = none
+  InterpreterOptions::Observer observer;  // interp: --dump-values
+  std::string name;                // so: symbol prefix; empty = discover
+  std::string weightsPath;         // so: external weights file
+  std::string cpu, attrs, kernel;  // jit
+  int optLevel = 3;                // jit
+  bool verbose = false;
+};
+
+std::unique_ptr<LanguageModel> loadModel(const std::string& path, const LoadOptions& options);
 
 // Seconds since `start`.
 inline double secondsSince(std::chrono::steady_clock::time_point start) {

@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <filesystem>
 
 #include "compiler/support/Error.h"
 
@@ -9,7 +10,8 @@ namespace bitnetc::run {
 
 const char* usageText() {
   return "usage: bitnet-run MODEL [options]\n"
-         "  MODEL is a checkpoint folder (config.json + model.safetensors [+ tokenizer.json]) or a .bir file.\n"
+         "  MODEL is a checkpoint folder (config.json + model.safetensors [+ tokenizer.json]), a .bir file,\n"
+         "  or a library compiled by bitnetc (MODEL.so).\n"
          "generate:\n"
          "  -p TEXT             prompt (BOS is prepended); the text and its continuation go to stdout\n"
          "  -n N                tokens to generate (default 32); stops early at EOS\n"
@@ -26,10 +28,24 @@ const char* usageText() {
          "  --logits-out FILE   write the last position's logits as little-endian float32\n"
          "  --all-logits        ... all positions instead ([n, vocab])\n"
          "  --chunk N           feed the ids through the KV cache N at a time\n"
-         "  --dump-values DIR   write every op result as DIR/<value>.npy (bitlinear: also .acc.npy)\n"
+         "  --dump-values DIR   write every op result as DIR/<value>.npy (bitlinear: also .acc.npy; interp only)\n"
+         "benchmark:\n"
+         "  --bench             prefill and decode tokens/s, weight GB/s, peak RSS\n"
+         "  --bench-prefill N   prefill tokens per run (default 128)\n"
+         "  --bench-decode M    decode tokens per run, from an empty cache (default 64)\n"
+         "  --bench-repeat R    runs of each; the median is reported (default 3)\n"
+         "  --json              print the results as one JSON object\n"
          "execution:\n"
-         "  --backend NAME      execution backend (available: interp)\n"
-         "  --max-context N     KV-cache length and ?seq bound (default: the checkpoint's)\n"
+         "  --backend NAME      interp (reference interpreter; default for a folder or .bir),\n"
+         "                      so (a compiled library; default for MODEL.so), jit (compile in memory)\n"
+         "  --max-context N     KV-cache length (default: the model's)\n"
+         "  -t, --threads N     threads of a so/jit session (default 1; 0: one per online CPU)\n"
+         "  --name PREFIX       so: the library's symbol prefix (default: its one PREFIX_bitnet_api)\n"
+         "  --weights FILE      so: the .weights file of a --weights=external library (default: beside it)\n"
+         "  -mcpu=CPU           jit: target CPU (default native), as bitnetc\n"
+         "  -mattr=+f,-g        jit: target features, as bitnetc\n"
+         "  -O0 .. -O3          jit: optimization level (default -O3)\n"
+         "  --kernel NAME       jit: force this bitlinear kernel\n"
          "  -v                  model summary and timings on stderr\n";
 }
 
@@ -72,8 +88,47 @@ std::vector<int32_t> parseIds(const std::string& text) {
 
 }  // namespace
 
+namespace {
+
+bool endsWith(const std::string& s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// The backend when --backend is absent: a compiled library runs through its C API, anything
+// else on the interpreter. Then the options that only one backend understands are checked.
+void resolveBackend(RunOptions& o) {
+  const bool isLibrary = endsWith(o.model, ".so");
+  if (o.backend.empty()) o.backend = isLibrary ? "so" : "interp";
+  if (o.backend != "interp" && o.backend != "so" && o.backend != "jit")
+    fail("unknown backend '", o.backend, "' (available: interp, so, jit)");
+  if (o.backend == "so" && std::filesystem::is_directory(o.model))
+    fail(o.model, ": --backend so runs a library compiled by bitnetc (bitnetc ", o.model,
+         " -o model.so); for a checkpoint folder use --backend jit or interp");
+  if (o.backend != "so" && isLibrary)
+    fail(o.model, ": a compiled library runs with --backend so, not ", o.backend);
+
+  auto only = [&](bool given, const char* option, const char* backend) {
+    if (given && o.backend != backend)
+      fail(option, " applies to --backend ", backend, " only (this run uses ", o.backend, ")");
+  };
+  only(o.dumpDir.has_value(), "--dump-values", "interp");
+  only(!o.fault.empty(), "--inject-fault", "interp");
+  only(!o.name.empty(), "--name", "so");
+  only(!o.weightsPath.empty(), "--weights", "so");
+  only(!o.cpu.empty(), "-mcpu", "jit");
+  only(!o.attrs.empty(), "-mattr", "jit");
+  only(o.optLevelGiven, "-O", "jit");
+  only(!o.kernel.empty(), "--kernel", "jit");
+  // The interpreter runs on the calling thread only.
+  if (o.backend == "interp" && o.threadsGiven && o.threads != 1)
+    fail("--threads ", o.threads, ": the interpreter is single-threaded (use --backend so or jit)");
+}
+
+}  // namespace
+
 RunOptions parseOptions(int argc, char** argv) {
   RunOptions o;
+  bool benchSizesGiven = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     std::string inlineValue;
@@ -88,6 +143,29 @@ RunOptions parseOptions(int argc, char** argv) {
       if (i + 1 >= argc) fail(arg, " needs a value");
       return argv[++i];
     };
+    // bitnetc's spellings: -mcpu=X / -mcpu X, -mattr=..., -O0..-O3.
+    if (arg.rfind("-mcpu", 0) == 0 || arg.rfind("-mattr", 0) == 0) {
+      const bool isCpu = arg.rfind("-mcpu", 0) == 0;
+      const std::string flag = isCpu ? "-mcpu" : "-mattr";
+      std::string v;
+      if (arg == flag) {
+        if (i + 1 >= argc) fail(flag, " needs a value");
+        v = argv[++i];
+      } else if (arg[flag.size()] == '=') {
+        v = arg.substr(flag.size() + 1);
+      } else {
+        fail("unknown option '", arg, "' (see --help)");
+      }
+      if (v.empty()) fail(flag, " needs a value");
+      (isCpu ? o.cpu : o.attrs) = v;
+      continue;
+    }
+    if (arg.size() == 3 && arg[0] == '-' && arg[1] == 'O') {
+      if (arg[2] < '0' || arg[2] > '3') fail("unknown optimization level '", arg, "' (-O0 .. -O3)");
+      o.optLevel = arg[2] - '0';
+      o.optLevelGiven = true;
+      continue;
+    }
     if (arg == "-h" || arg == "--help") o.help = true;
     else if (arg == "-p" || arg == "--prompt") o.prompt = value();
     else if (arg == "-n") o.numTokens = parseInt(arg, value(), 0);
@@ -103,8 +181,30 @@ RunOptions parseOptions(int argc, char** argv) {
     else if (arg == "--all-logits") o.allLogits = true;
     else if (arg == "--chunk") o.chunk = parseInt(arg, value(), 1);
     else if (arg == "--dump-values") o.dumpDir = value();
+    else if (arg == "--bench") o.bench = true;
+    else if (arg == "--bench-prefill") {
+      o.benchPrefill = parseInt(arg, value(), 1);
+      benchSizesGiven = true;
+    }
+    else if (arg == "--bench-decode") {
+      o.benchDecode = parseInt(arg, value(), 1);
+      benchSizesGiven = true;
+    }
+    else if (arg == "--bench-repeat") {
+      o.benchRepeat = parseInt(arg, value(), 1);
+      benchSizesGiven = true;
+    }
+    else if (arg == "--json") o.json = true;
     else if (arg == "--backend") o.backend = value();
     else if (arg == "--max-context") o.maxContext = parseInt(arg, value(), 1);
+    else if (arg == "-t" || arg == "--threads") {
+      o.threads = parseInt(arg, value(), 0);
+      if (o.threads > 4096) fail(arg, " ", o.threads, " is more threads than any machine here has");
+      o.threadsGiven = true;
+    }
+    else if (arg == "--name") o.name = value();
+    else if (arg == "--weights") o.weightsPath = value();
+    else if (arg == "--kernel") o.kernel = value();
     else if (arg == "--inject-fault") o.fault = value();
     else if (arg == "-v" || arg == "--verbose") o.verbose = true;
     else if (arg.size() > 1 && arg[0] == '-') fail("unknown option '", arg, "' (see --help)");
@@ -115,12 +215,15 @@ RunOptions parseOptions(int argc, char** argv) {
   if (o.model.empty()) fail("no model given (see --help)");
   if (o.temperature < 0) fail("--temp must be >= 0");
   if (!(o.topP > 0 && o.topP <= 1)) fail("--top-p must be in (0, 1]");
-  const int modes = int(o.prompt.has_value()) + int(o.perplexityFile.has_value()) + int(o.tokens.has_value());
-  if (modes == 0) fail("nothing to do: give -p TEXT, --perplexity FILE or --tokens IDS");
-  if (modes > 1) fail("-p, --perplexity and --tokens are exclusive");
+  const int modes = int(o.prompt.has_value()) + int(o.perplexityFile.has_value()) + int(o.tokens.has_value()) +
+                    int(o.bench);
+  if (modes == 0) fail("nothing to do: give -p TEXT, --perplexity FILE, --tokens IDS or --bench");
+  if (modes > 1) fail("-p, --perplexity, --tokens and --bench are exclusive");
   if (!o.tokens && (o.logitsOut || o.allLogits || o.chunk || o.dumpDir))
     fail("--logits-out, --all-logits, --chunk and --dump-values need --tokens");
   if (o.dumpDir && o.chunk) fail("--dump-values dumps one call: it cannot be combined with --chunk");
+  if ((o.json || benchSizesGiven) && !o.bench) fail("--json, --bench-prefill, --bench-decode and --bench-repeat need --bench");
+  resolveBackend(o);
   return o;
 }
 

@@ -8,7 +8,7 @@
 namespace bitnetc::run {
 
 struct RunOptions {
-  std::string model;  // checkpoint folder or .bir file
+  std::string model;  // checkpoint folder, .bir file, or a library compiled by bitnetc (.so)
   // Generation.
   std::optional<std::string> prompt;
   int64_t numTokens = 32;
@@ -26,16 +26,33 @@ struct RunOptions {
   bool allLogits = false;
   int64_t chunk = 0;  // 0 = all tokens in one call
   std::optional<std::string> dumpDir;
+  // Benchmark.
+  bool bench = false;
+  int64_t benchPrefill = 128;
+  int64_t benchDecode = 64;
+  int64_t benchRepeat = 3;
+  bool json = false;
   // Model loading and execution.
-  std::string backend = "interp";
-  int64_t maxContext = 0;  // 0 = the checkpoint's
+  std::string backend;     // interp, so, jit; resolved by parseOptions (a .so gets so, else interp)
+  int64_t maxContext = 0;  // 0 = the model's
+  int64_t threads = 1;     // so/jit sessions: 0 = one per online CPU
+  bool threadsGiven = false;
   std::string fault;       // --inject-fault (hidden): InterpreterOptions::fault by name
+  // --backend so.
+  std::string name;         // the library's symbol prefix; empty = the one *_bitnet_api symbol
+  std::string weightsPath;  // a --weights=external library's .weights file; empty = beside it
+  // --backend jit (as bitnetc takes them).
+  std::string cpu;    // -mcpu; empty = native
+  std::string attrs;  // -mattr
+  int optLevel = 3;   // -O0..-O3
+  bool optLevelGiven = false;
+  std::string kernel;  // --kernel: force one bitlinear kernel
   bool verbose = false;
   bool help = false;
 };
 
 // Parses argv; throws Error on an unknown option, a missing or malformed value, or a bad
-// combination (e.g. --dump-values with --chunk).
+// combination (e.g. --dump-values with --chunk, or with a backend other than interp).
 RunOptions parseOptions(int argc, char** argv);
 const char* usageText();
 

@@ -7,7 +7,6 @@
 #include <sstream>
 
 #include "compiler/support/Error.h"
-#include "runtime/tokenizer/Tokenizer.h"
 
 namespace bitnetc::run {
 
@@ -20,7 +19,7 @@ double tokenNll(const float* logits, int64_t vocab, int32_t target) {
 }
 
 void perplexity(LanguageModel& model, const RunOptions& options) {
-  if (model.tokenizerPath().empty())
+  if (!model.hasTokenizer())
     fail(options.model, ": the model has no tokenizer (no tokenizer.json); --perplexity needs one");
   if (!model.bos()) fail(options.model, ": the model has no bos_token_id; --perplexity needs one");
   if (options.ctx > model.maxContext())
@@ -32,13 +31,12 @@ void perplexity(LanguageModel& model, const RunOptions& options) {
   if (!in) fail(*options.perplexityFile, ": cannot open");
   std::stringstream text;
   text << in.rdbuf();
-  const Tokenizer tokenizer = Tokenizer::fromFile(model.tokenizerPath());
-  std::vector<int32_t> ids = tokenizer.encode(text.str());
+  std::vector<int32_t> ids = model.tokenize(text.str());
   if (options.maxTokens && int64_t(ids.size()) > *options.maxTokens) ids.resize(size_t(*options.maxTokens));
   if (ids.empty()) fail(*options.perplexityFile, ": no tokens to evaluate");
 
   const int64_t V = model.vocabSize(), n = int64_t(ids.size());
-  // A window's last target is never fed to the model, so forward() does not check it.
+  // A window's last target is never fed to the model, so eval() does not check it.
   for (int32_t id : ids)
     if (id < 0 || id >= V)
       fail(*options.perplexityFile, ": the tokenizer gives token id ", id,
@@ -52,7 +50,7 @@ void perplexity(LanguageModel& model, const RunOptions& options) {
     std::vector<int32_t> input{*model.bos()};
     input.insert(input.end(), ids.begin() + begin, ids.begin() + begin + len - 1);
     model.reset();
-    const std::vector<float> logits = model.forward(input, 0);
+    const std::vector<float> logits = model.eval(input, Logits::All);
     double windowNll = 0;
     for (int64_t t = 0; t < len; ++t) windowNll += tokenNll(logits.data() + t * V, V, ids[size_t(begin + t)]);
     nll += windowNll;

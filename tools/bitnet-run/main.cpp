@@ -1,15 +1,16 @@
-// bitnet-run: runs a BitNet language model (checkpoint folder or .bir) on the reference
-// interpreter: text generation (-p), perplexity (--perplexity), logits and value dumps (--tokens).
-// See docs/CLI.md.
+// bitnet-run: runs a BitNet language model on the reference interpreter, a library compiled by
+// bitnetc (dlopen) or the JIT: text generation (-p), perplexity (--perplexity), logits and value
+// dumps (--tokens), speed (--bench). See docs/CLI.md.
 #include <cstdio>
 #include <iostream>
 
+#include "compiler/support/ToolMain.h"
+#include "tools/bitnet-run/Bench.h"
 #include "tools/bitnet-run/EvalTokens.h"
 #include "tools/bitnet-run/Generate.h"
 #include "tools/bitnet-run/LanguageModel.h"
 #include "tools/bitnet-run/Options.h"
 #include "tools/bitnet-run/Perplexity.h"
-#include "compiler/support/ToolMain.h"
 
 namespace {
 
@@ -23,12 +24,23 @@ int run(int argc, char** argv) {
   LoadOptions load;
   load.backend = options.backend;
   load.maxContext = options.maxContext;
+  load.threads = options.threads;
   load.fault = options.fault;
+  load.name = options.name;
+  load.weightsPath = options.weightsPath;
+  load.cpu = options.cpu;
+  load.attrs = options.attrs;
+  load.kernel = options.kernel;
+  load.optLevel = options.optLevel;
   load.verbose = options.verbose;
   if (options.dumpDir) load.observer = makeDumpObserver(*options.dumpDir);
-  auto model = LanguageModel::load(options.model, load);
+  const auto start = std::chrono::steady_clock::now();
+  auto model = loadModel(options.model, load);
+  const double loadSeconds = secondsSince(start);
+  if (options.verbose) std::fprintf(stderr, "loaded in %.3f s\n", loadSeconds);
   if (options.tokens) evalTokens(*model, options);
   else if (options.perplexityFile) perplexity(*model, options);
+  else if (options.bench) bench(*model, options, loadSeconds);
   else generate(*model, options);
   return 0;
 }

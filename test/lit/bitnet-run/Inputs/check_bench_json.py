@@ -1,0 +1,37 @@
+"""Checks one `bitnet-run --bench --json` object: every field present and consistent.
+
+usage: check_bench_json.py FILE BACKEND PREFILL DECODE REPEAT THREADS
+Prints "bench json ok BACKEND" or exits with the first inconsistency.
+"""
+import json
+import math
+import sys
+
+path, backend, prefill, decode, repeat, threads = sys.argv[1:7]
+prefill, decode, repeat, threads = int(prefill), int(decode), int(repeat), int(threads)
+lines = open(path).read().splitlines()
+if len(lines) != 1:
+    sys.exit(f"expected one line (one JSON object), got {len(lines)}")
+j = json.loads(lines[0])
+
+
+def check(ok, what):
+    if not ok:
+        sys.exit(f"bench json: {what}: {json.dumps(j)}")
+
+
+check(j["backend"] == backend, "backend")
+check(j["threads"] == threads, "threads")
+check(j["repeats"] == repeat, "repeats")
+check(j["vocab"] > 0 and j["context"] > 0 and j["weight_bytes"] > 0, "model facts")
+check(j["load_seconds"] >= 0 and j["peak_rss_bytes"] > 1 << 20, "load time and peak RSS")
+for name, tokens in (("prefill", prefill), ("decode", decode)):
+    r = j[name]
+    check(r["tokens"] == tokens, name + " tokens")
+    check(len(r["seconds"]) == repeat and all(s > 0 for s in r["seconds"]), name + " seconds")
+    median = sorted(r["seconds"])[repeat // 2] if repeat % 2 else sum(sorted(r["seconds"])[repeat // 2 - 1:repeat // 2 + 1]) / 2
+    check(math.isclose(r["median_seconds"], median, rel_tol=1e-12), name + " median")
+    check(math.isclose(r["tokens_per_second"], tokens / median, rel_tol=1e-12), name + " tokens/s")
+gbs = j["weight_bytes"] * j["decode"]["tokens_per_second"] / 1e9
+check(math.isclose(j["decode_weight_gb_per_second"], gbs, rel_tol=1e-12), "weight GB/s")
+print("bench json ok", backend)
