@@ -52,7 +52,7 @@ class ApiModel : public LanguageModel {
 
     bitnet_model_info info{};
     info.struct_size = sizeof info;
-    check(api->model_info(model_, &info), "model_info", modelError());
+    check(api->model_info(model_, &info), "model_info");
     if (info.vocab_size <= 0)
       fail(source_, ": not a language model (", orEmpty(info.architecture), "); bitnet-run runs language models");
     if (options.nCtx > info.max_context)
@@ -63,7 +63,7 @@ class ApiModel : public LanguageModel {
     so.struct_size = sizeof so;
     so.n_ctx = options.nCtx;
     so.n_threads = int32_t(options.threads);
-    check(api->session_create(model_, &so, &session_), "session_create", modelError());
+    check(api->session_create(model_, &so, &session_), "session_create");
 
     facts_.backend = options.backend;
     facts_.description = orEmpty(info.name) + ": " + orEmpty(info.target);
@@ -90,10 +90,7 @@ class ApiModel : public LanguageModel {
   }
 
   int64_t nPast() const override { return api_->session_n_past(session_); }
-  void reset() override { check(api_->session_reset(session_), "session_reset", sessionError()); }
-  void truncate(int64_t keep) override {
-    check(api_->session_truncate(session_, keep), "session_truncate", sessionError());
-  }
+  void reset() override { checkSession(api_->session_reset(session_), "session_reset"); }
 
   bool hasTokenizer() const override { return hasTokenizer_; }
 
@@ -108,7 +105,7 @@ class ApiModel : public LanguageModel {
         ids.resize(size_t(n));
         continue;
       }
-      check(s, "tokenize", modelError());
+      check(s, "tokenize");
       ids.resize(size_t(n));
       return ids;
     }
@@ -125,7 +122,7 @@ class ApiModel : public LanguageModel {
     for (int32_t id : ids)
       if (std::string one; decode({id}, one)) known.push_back(id);
     if (known.empty()) return "";
-    if (!decode(known, text)) fail("detokenize: ", modelError());
+    if (!decode(known, text)) fail(modelError());
     return text;
   }
 
@@ -134,7 +131,7 @@ class ApiModel : public LanguageModel {
     const bitnet_logits_mode m = mode == Logits::All    ? BITNET_LOGITS_ALL
                                  : mode == Logits::Last ? BITNET_LOGITS_LAST
                                                         : BITNET_LOGITS_NONE;
-    check(api_->eval(session_, ids.data(), int64_t(ids.size()), out, m), "eval", sessionError());
+    checkSession(api_->eval(session_, ids.data(), int64_t(ids.size()), out, m), "eval");
   }
 
  private:
@@ -149,7 +146,7 @@ class ApiModel : public LanguageModel {
         continue;
       }
       if (s == BITNET_ERR_TOKEN_OUT_OF_RANGE) return false;  // an id the tokenizer lacks
-      check(s, "detokenize", modelError());
+      check(s, "detokenize");
       text.resize(n);
       return true;
     }
@@ -161,9 +158,16 @@ class ApiModel : public LanguageModel {
   }
 
   std::string modelError() const { return orEmpty(api_->model_error(model_)); }
-  std::string sessionError() const { return orEmpty(api_->session_error(session_)); }
-  void check(bitnet_status s, const char* call, const std::string& message) const {
-    if (s != BITNET_OK) fail(call, ": ", message.empty() ? statusName(s) : message);
+  // A failed call's message, read after the call (the model's or the session's); the runtime's
+  // messages name the call themselves.
+  void check(bitnet_status s, const char* call) const { failIf(s, call, s ? modelError() : ""); }
+  void checkSession(bitnet_status s, const char* call) const {
+    failIf(s, call, s ? orEmpty(api_->session_error(session_)) : "");
+  }
+  static void failIf(bitnet_status s, const char* call, const std::string& message) {
+    if (s == BITNET_OK) return;
+    if (message.empty()) fail(call, ": ", statusName(s));
+    fail(message);
   }
 
   std::shared_ptr<void> keepAlive_;  // first member: released after the model closes

@@ -40,13 +40,6 @@ class InterpModel : public LanguageModel {
     interp_->resetState();
     nPast_ = 0;
   }
-  // Rows past nPast are never read: attention sees positions < pos + t only, and the next eval
-  // overwrites them.
-  void truncate(int64_t keep) override {
-    if (keep < 0 || keep > nPast_) fail("cannot keep ", keep, " tokens of a cache holding ", nPast_);
-    nPast_ = keep;
-  }
-
   bool hasTokenizer() const override { return !tokenizerPath_.empty(); }
   std::vector<int32_t> tokenize(const std::string& text) override { return tokenizer().encode(text); }
   std::string detokenize(const std::vector<int32_t>& ids) override {

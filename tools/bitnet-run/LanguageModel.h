@@ -1,5 +1,5 @@
 // A language model behind one execution backend, as every bitnet-run mode sees it: eval() of ids
-// appended to a KV cache, reset/truncate of the cache, the model's facts and its tokenizer.
+// appended to a KV cache, reset of the cache, the model's facts and its tokenizer.
 // Backends: InterpModel (the reference interpreter) and ApiModel (a bitnet_api table, from a
 // dlopen()ed library or the JIT). loadModel() picks one from the options.
 #pragma once
@@ -36,8 +36,7 @@ class LanguageModel {
   // context are errors with the same message on every backend.
   std::vector<float> eval(const std::vector<int32_t>& ids, Logits mode);
   virtual int64_t nPast() const = 0;
-  virtual void reset() = 0;                  // empties the KV cache
-  virtual void truncate(int64_t keep) = 0;   // keeps the first `keep` tokens of the cache
+  virtual void reset() = 0;  // empties the KV cache
 
   // The tokenizer: the checkpoint's tokenizer.json (interp) or the library's embedded one.
   virtual bool hasTokenizer() const = 0;

@@ -199,7 +199,7 @@ RunOptions parseOptions(int argc, char** argv) {
     else if (arg == "--max-context") o.maxContext = parseInt(arg, value(), 1);
     else if (arg == "-t" || arg == "--threads") {
       o.threads = parseInt(arg, value(), 0);
-      if (o.threads > 4096) fail(arg, " ", o.threads, " is more threads than any machine here has");
+      if (o.threads > INT32_MAX) fail(arg, " ", o.threads, " does not fit in int32");
       o.threadsGiven = true;
     }
     else if (arg == "--name") o.name = value();
