@@ -72,6 +72,7 @@ void compileModule(Module& module, const BackendOptions& options, EmitKind emit,
   stage.begin("plan and hash weights");
   const WeightBlobPlan plan = planWeightBlob(module);
   const uint64_t hash = hashWeightBlob(plan);
+  releaseWeightPages(plan);
   stage.end();
 
   llvm::LLVMContext context;
@@ -107,6 +108,7 @@ void compileModule(Module& module, const BackendOptions& options, EmitKind emit,
     inputs.objects.push_back(temp.path("weights.o"));
     writeWeightsObject(plan, options.target.triple, options.prefix + "__weights", inputs.objects.back());
   }
+  releaseWeightPages(plan);
   stage.end();
   const bool tokenizer = compiled.hasTokenizer && options.target.arch == Arch::X86_64;
   if (tokenizer) {

@@ -34,7 +34,7 @@ void linkSharedLibrary(const TargetInfo& target, const LinkInputs& inputs, const
   std::vector<std::string> args = {"ld.lld", "-shared", "-o", output, "-soname", baseName(output),
                                    "-m", x86 ? "elf_x86_64" : "aarch64linux",
                                    "--no-undefined", "-z", "noexecstack", "-z", "relro", "-z", "now",
-                                   "--hash-style=gnu", "--build-id", "--eh-frame-hdr",
+                                   "--hash-style=gnu", "--build-id", "--eh-frame-hdr", "--strip-debug",
                                    "--as-needed"};
   if (x86) {
     // The host toolchain's files, found by CMake (see targets/CMakeLists.txt).

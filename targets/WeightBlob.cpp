@@ -126,6 +126,13 @@ std::unique_ptr<WeightBlobMemory> buildWeightBlobInMemory(const WeightBlobPlan& 
   return blob;
 }
 
+void releaseWeightPages(const WeightBlobPlan& plan) {
+  std::set<const MappedFile*> files;
+  for (const auto& e : plan.entries)
+    if (e.weight->file) files.insert(e.weight->file.get());
+  for (const MappedFile* f : files) f->releasePages();
+}
+
 void writeWeightsFile(const WeightBlobPlan& plan, uint64_t hash, const std::string& modelName,
                       const std::string& path) {
   bitnet_weights_header header{};

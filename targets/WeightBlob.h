@@ -53,4 +53,7 @@ void writeWeightsFile(const WeightBlobPlan& plan, uint64_t hash, const std::stri
 void writeWeightsObject(const WeightBlobPlan& plan, const std::string& triple,
                         const std::string& symbol, const std::string& path);
 
+// Releases the pages of the files the blob's weights were read from (MappedFile::releasePages).
+void releaseWeightPages(const WeightBlobPlan& plan);
+
 }  // namespace bitnetc::target

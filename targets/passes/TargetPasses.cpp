@@ -1,0 +1,12 @@
+#include "targets/passes/TargetPasses.h"
+
+#include "compiler/pass/PassRegistry.h"
+
+namespace bitnetc::target {
+
+void registerTargetPasses(const TargetInfo& target, const TargetPassOptions& options) {
+  registerPass([target, options] { return createSelectKernelsPass(target, options); });
+  registerPass(createPackWeightsPass);
+}
+
+}  // namespace bitnetc::target
