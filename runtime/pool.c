@@ -1,47 +1,51 @@
 /* pool.c: the thread pool behind bitnet_rt_parallel_for (one per session).
  *
- * One job at a time: the caller publishes (fn, ctx, n), bumps `generation`, runs range 0 itself
- * and waits until every worker has reported. Workers spin briefly on `generation` (kernels of one
- * forward follow each other within microseconds), then sleep on a condition variable: these VMs
- * preempt vCPUs for milliseconds, and a spinning thread would steal time from the one that works.
- * The caller waits the same way. Sleepers are counted so that the common case (everyone still
- * spinning) takes no lock at all; the counters and generation are seq_cst so a sleeper either
- * sees the new generation or is seen by the waker. */
+ * One job at a time, split into min(n, threads) contiguous ranges. The ranges are not bound to
+ * threads: the caller and the workers claim them from one atomic word, so when the hypervisor
+ * preempts a worker's vCPU for milliseconds (these VMs do), the others take its range instead of
+ * waiting for it. The caller waits only for ranges that were claimed and are still running.
+ *
+ * Workers spin briefly for the next job (the kernels of one forward follow each other within
+ * microseconds), then sleep on a condition variable, so that an idle pool does not steal time
+ * from the threads that work; the caller waits for the last ranges the same way. Sleepers are
+ * counted so that the common case (everyone still spinning) takes no lock; those counters and
+ * the claim word are seq_cst, so a sleeper either sees the new job or is seen by the waker. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1 /* clock_gettime under -std=c11 */
 #endif
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "runtime/internal.h"
 
 #define SPIN_NS 100000 /* spin this long before sleeping */
 
-typedef struct worker {
-  bitnet_pool* pool;
-  int64_t index; /* 1..n_workers: its range; range 0 is the caller's */
-} worker;
+/* The claim word: job generation (bits 32..63) | number of ranges (16..31) | next range (0..15).
+ * BITNET_RT_MAX_THREADS bounds the ranges far below 2^16. */
+#define GENERATION(word) ((uint32_t)((word) >> 32))
+#define RANGES(word) ((int64_t)(((word) >> 16) & 0xFFFF))
+#define NEXT(word) ((int64_t)((word)&0xFFFF))
+#define CLAIM_WORD(generation, ranges) (((uint64_t)(generation) << 32) | ((uint64_t)(ranges) << 16))
 
 struct bitnet_pool {
   int64_t n_workers;
   pthread_t* threads;
-  worker* workers;
   pthread_mutex_t mutex;
   pthread_cond_t wake; /* workers: a new generation */
-  pthread_cond_t done; /* caller: pending reached 0 */
-  atomic_uint_fast64_t generation;
-  atomic_int_fast64_t pending; /* workers that have not finished the current generation */
+  pthread_cond_t done; /* caller: every range of the job has run */
+  atomic_uint_fast64_t claim;
+  atomic_int_fast64_t ranges_done;
   atomic_int sleeping_workers;
   atomic_int caller_sleeping;
   atomic_int busy; /* a job is running: nested or concurrent calls run inline */
-  int stop;        /* read by workers after a generation bump (ordered by it) */
-  /* The current job; written before the generation bump, read after it. */
+  atomic_int stop;
+  uint32_t generation; /* the caller's count of jobs (only the caller writes it) */
+  /* The current job: written before the claim word publishes it, read by whoever claims a
+   * range of it (the job cannot end while a claimed range runs). */
   bitnet_range_fn fn;
   void* ctx;
   int64_t n;
-  int64_t n_ranges;
 };
 
 static inline void cpu_relax(void) {
@@ -79,69 +83,75 @@ static void range_of(int64_t n, int64_t parts, int64_t i, int64_t* begin, int64_
   *end = *begin + base + (i < extra ? 1 : 0);
 }
 
-static void run_range(bitnet_pool* pool, int64_t index) {
-  if (index >= pool->n_ranges) return;
-  int64_t begin, end;
-  range_of(pool->n, pool->n_ranges, index, &begin, &end);
-  pool->fn(pool->ctx, begin, end);
-}
-
-typedef struct generation_wait {
-  bitnet_pool* pool;
-  uint64_t seen;
-} generation_wait;
-
-static int generation_changed(void* arg) {
-  generation_wait* w = arg;
-  return atomic_load(&w->pool->generation) != w->seen;
-}
-
-static int nothing_pending(void* arg) {
-  return atomic_load(&((bitnet_pool*)arg)->pending) == 0;
-}
-
-static void* worker_main(void* arg) {
-  worker* self = arg;
-  bitnet_pool* pool = self->pool;
-  generation_wait w = {pool, 0};
+/* Claims and runs ranges of job `generation` until none is left. */
+static void run_claims(bitnet_pool* pool, uint32_t generation) {
   for (;;) {
-    if (!spin_until(generation_changed, &w)) {
-      pthread_mutex_lock(&pool->mutex);
-      atomic_fetch_add(&pool->sleeping_workers, 1);
-      while (!generation_changed(&w)) pthread_cond_wait(&pool->wake, &pool->mutex);
-      atomic_fetch_sub(&pool->sleeping_workers, 1);
-      pthread_mutex_unlock(&pool->mutex);
-    }
-    w.seen = atomic_load(&pool->generation);
-    if (pool->stop) break;
-    run_range(pool, self->index);
-    if (atomic_fetch_sub(&pool->pending, 1) == 1 && atomic_load(&pool->caller_sleeping)) {
+    uint64_t word = atomic_load(&pool->claim);
+    do {
+      if (GENERATION(word) != generation || NEXT(word) >= RANGES(word)) return;
+    } while (!atomic_compare_exchange_weak(&pool->claim, &word, word + 1));
+    const int64_t ranges = RANGES(word);
+    int64_t begin, end;
+    range_of(pool->n, ranges, NEXT(word), &begin, &end);
+    pool->fn(pool->ctx, begin, end);
+    if (atomic_fetch_add(&pool->ranges_done, 1) + 1 == ranges &&
+        atomic_load(&pool->caller_sleeping)) {
       pthread_mutex_lock(&pool->mutex);
       pthread_cond_broadcast(&pool->done);
       pthread_mutex_unlock(&pool->mutex);
     }
   }
+}
+
+typedef struct generation_wait {
+  bitnet_pool* pool;
+  uint32_t seen;
+} generation_wait;
+
+static int new_generation(void* arg) {
+  generation_wait* w = arg;
+  return GENERATION(atomic_load(&w->pool->claim)) != w->seen;
+}
+
+static void* worker_main(void* arg) {
+  bitnet_pool* pool = arg;
+  generation_wait w = {pool, 0};
+  for (;;) {
+    if (!spin_until(new_generation, &w)) {
+      pthread_mutex_lock(&pool->mutex);
+      atomic_fetch_add(&pool->sleeping_workers, 1);
+      while (!new_generation(&w)) pthread_cond_wait(&pool->wake, &pool->mutex);
+      atomic_fetch_sub(&pool->sleeping_workers, 1);
+      pthread_mutex_unlock(&pool->mutex);
+    }
+    if (atomic_load(&pool->stop)) break;
+    w.seen = GENERATION(atomic_load(&pool->claim));
+    run_claims(pool, w.seen);
+  }
   return NULL;
 }
 
-/* Publishes the job already stored in pool (or stop) to the workers. */
-static void wake_workers(bitnet_pool* pool) {
-  atomic_store(&pool->pending, pool->n_workers);
-  atomic_fetch_add(&pool->generation, 1);
+/* Publishes a job of `ranges` ranges (fn, ctx, n already stored), or 0 ranges to stop. */
+static uint32_t publish(bitnet_pool* pool, int64_t ranges) {
+  if (++pool->generation == 0) pool->generation = 1; /* workers start having seen 0 */
+  atomic_store(&pool->ranges_done, 0);
+  atomic_store(&pool->claim, CLAIM_WORD(pool->generation, ranges));
   if (atomic_load(&pool->sleeping_workers) > 0) {
     pthread_mutex_lock(&pool->mutex);
     pthread_cond_broadcast(&pool->wake);
     pthread_mutex_unlock(&pool->mutex);
   }
+  return pool->generation;
 }
 
-static void wait_for_workers(bitnet_pool* pool) {
-  if (spin_until(nothing_pending, pool)) return;
-  pthread_mutex_lock(&pool->mutex);
-  atomic_store(&pool->caller_sleeping, 1);
-  while (!nothing_pending(pool)) pthread_cond_wait(&pool->done, &pool->mutex);
-  atomic_store(&pool->caller_sleeping, 0);
-  pthread_mutex_unlock(&pool->mutex);
+typedef struct job_wait {
+  bitnet_pool* pool;
+  int64_t ranges;
+} job_wait;
+
+static int job_done(void* arg) {
+  job_wait* j = arg;
+  return atomic_load(&j->pool->ranges_done) == j->ranges;
 }
 
 void bitnet_rt_parallel_for(bitnet_pool* pool, int64_t n, bitnet_range_fn fn, void* ctx) {
@@ -157,10 +167,15 @@ void bitnet_rt_parallel_for(bitnet_pool* pool, int64_t n, bitnet_range_fn fn, vo
   pool->fn = fn;
   pool->ctx = ctx;
   pool->n = n;
-  pool->n_ranges = n < pool->n_workers + 1 ? n : pool->n_workers + 1;
-  wake_workers(pool);
-  run_range(pool, 0);
-  wait_for_workers(pool);
+  job_wait job = {pool, n < pool->n_workers + 1 ? n : pool->n_workers + 1};
+  run_claims(pool, publish(pool, job.ranges));
+  if (!spin_until(job_done, &job)) {
+    pthread_mutex_lock(&pool->mutex);
+    atomic_store(&pool->caller_sleeping, 1);
+    while (!job_done(&job)) pthread_cond_wait(&pool->done, &pool->mutex);
+    atomic_store(&pool->caller_sleeping, 0);
+    pthread_mutex_unlock(&pool->mutex);
+  }
   atomic_store(&pool->busy, 0);
 }
 
@@ -169,10 +184,10 @@ int64_t bitnet_rt_num_threads(const bitnet_pool* pool) { return pool ? pool->n_w
 bitnet_pool* bitnet_rt_pool_create(int64_t n_threads) {
   bitnet_pool* pool = calloc(1, sizeof *pool);
   if (!pool) return NULL;
+  if (n_threads > BITNET_RT_MAX_THREADS) n_threads = BITNET_RT_MAX_THREADS;
   const int64_t want = n_threads > 1 ? n_threads - 1 : 0;
   pool->threads = calloc((size_t)(want ? want : 1), sizeof *pool->threads);
-  pool->workers = calloc((size_t)(want ? want : 1), sizeof *pool->workers);
-  if (!pool->threads || !pool->workers) goto fail;
+  if (!pool->threads) goto fail;
   if (pthread_mutex_init(&pool->mutex, NULL) != 0) goto fail;
   if (pthread_cond_init(&pool->wake, NULL) != 0) {
     pthread_mutex_destroy(&pool->mutex);
@@ -183,35 +198,32 @@ bitnet_pool* bitnet_rt_pool_create(int64_t n_threads) {
     pthread_mutex_destroy(&pool->mutex);
     goto fail;
   }
-  atomic_init(&pool->generation, 0);
-  atomic_init(&pool->pending, 0);
+  atomic_init(&pool->claim, 0);
+  atomic_init(&pool->ranges_done, 0);
   atomic_init(&pool->sleeping_workers, 0);
   atomic_init(&pool->caller_sleeping, 0);
   atomic_init(&pool->busy, 0);
+  atomic_init(&pool->stop, 0);
   /* A thread that cannot be started (limits) leaves a smaller pool, not a failure. */
   for (int64_t i = 0; i < want; ++i) {
-    pool->workers[i].pool = pool;
-    pool->workers[i].index = i + 1;
-    if (pthread_create(&pool->threads[i], NULL, worker_main, &pool->workers[i]) != 0) break;
+    if (pthread_create(&pool->threads[i], NULL, worker_main, pool) != 0) break;
     pool->n_workers = i + 1;
   }
   return pool;
 fail:
   free(pool->threads);
-  free(pool->workers);
   free(pool);
   return NULL;
 }
 
 void bitnet_rt_pool_free(bitnet_pool* pool) {
   if (!pool) return;
-  pool->stop = 1;
-  wake_workers(pool);
+  atomic_store(&pool->stop, 1);
+  publish(pool, 0);
   for (int64_t i = 0; i < pool->n_workers; ++i) pthread_join(pool->threads[i], NULL);
   pthread_cond_destroy(&pool->done);
   pthread_cond_destroy(&pool->wake);
   pthread_mutex_destroy(&pool->mutex);
   free(pool->threads);
-  free(pool->workers);
   free(pool);
 }

@@ -1,6 +1,6 @@
-// The runtime's thread pool (bitnet_rt_parallel_for): every index exactly once, contiguous ranges
-// one per thread, inline without a pool, nested calls, and many calls in a row (spinning and
-// sleeping workers).
+// The runtime's thread pool (bitnet_rt_parallel_for): every index exactly once in min(n, threads)
+// balanced contiguous ranges (claimed by whichever thread is free), inline without a pool, nested
+// calls, and many calls in a row (spinning and sleeping workers).
 #include <atomic>
 #include <chrono>
 #include <mutex>
@@ -54,7 +54,7 @@ TEST(RuntimePool, EveryIndexOnceInContiguousRanges) {
       }
       EXPECT_EQ(next, n);
       EXPECT_LE(largest - smallest, 1);  // balanced
-      EXPECT_EQ(int64_t(c.threads.size()), parts) << "one range per thread";
+      EXPECT_LE(int64_t(c.threads.size()), parts);
     }
   }
 }
