@@ -16,14 +16,19 @@
 #include "frontends/safetensors/Import.h"
 #include "passes/Passes.h"
 #include "compiler/support/ToolMain.h"
+#include "targets/TargetInfo.h"
+#include "targets/passes/TargetPasses.h"
 
 namespace {
 
 constexpr const char* kUsage =
     "usage: bitnet-opt INPUT [-o OUT] [--passes=a,b,c] [--print-ir-after-all]\n"
     "                  [--print-ir-after=NAME] [--time-passes] [--max-context N] [--list-passes]\n"
+    "                  [-mtriple=T] [-mcpu=CPU] [-mattr=+f1,-f2] [--kernel=NAME]\n"
     "  INPUT is a .bir file, '-' for standard input, or a checkpoint folder (config.json +\n"
-    "  model.safetensors). The result is printed as .bir to standard output (or OUT).\n";
+    "  model.safetensors). The result is printed as .bir to standard output (or OUT).\n"
+    "  -mtriple/-mcpu/-mattr: the target of the target passes (select-kernels, pack-weights);\n"
+    "  default the host. --kernel=NAME: select-kernels gives every bitlinear this kernel.\n";
 
 int64_t parseCount(const std::string& flag, const std::string& text) {
   size_t used = 0;
@@ -40,7 +45,8 @@ int64_t parseCount(const std::string& flag, const std::string& text) {
 int run(int argc, char** argv) {
   using namespace bitnetc;
   registerAllPasses();
-  std::string input, output;
+  std::string input, output, triple, cpu, attrs;
+  target::TargetPassOptions targetOptions;
   bool listPasses = false;
   int64_t maxContext = 0;
   PassManagerOptions options;
@@ -50,7 +56,17 @@ int run(int argc, char** argv) {
       if (i + 1 >= argc) fail(arg, " needs a value");
       return argv[++i];
     };
+    // "-flag=value" or "-flag value" for the target options.
+    auto targetFlag = [&](const std::string& flag, std::string& value) {
+      if (arg == flag) value = needValue();
+      else if (arg.rfind(flag + "=", 0) == 0) value = arg.substr(flag.size() + 1);
+      else return false;
+      return true;
+    };
     if (options.parseFlag(arg)) continue;
+    if (targetFlag("-mtriple", triple) || targetFlag("-mcpu", cpu) || targetFlag("-mattr", attrs) ||
+        targetFlag("--kernel", targetOptions.kernel))
+      continue;
     if (arg == "-o") output = needValue();
     else if (arg == "--max-context") maxContext = parseCount(arg, needValue());
     else if (arg.rfind("--max-context=", 0) == 0) maxContext = parseCount("--max-context", arg.substr(14));
@@ -62,6 +78,7 @@ int run(int argc, char** argv) {
     else if (!input.empty()) fail("more than one input ('", input, "' and '", arg, "')");
     else input = arg;
   }
+  target::registerTargetPasses(target::resolveTarget(triple, cpu, attrs), targetOptions);
   if (listPasses) {
     for (const PassInfo* p : registeredPasses()) std::cout << p->name << "  " << p->description << "\n";
     return 0;
