@@ -1,94 +1,38 @@
 /* matmul: a f32 [..., M, K] x b f32/bf16/f16 [K, N] (or [N, K] with transpose_b) -> f32
  * [..., N]; or batched, b with a's leading dims. Sums in f32 (the interpreter sums in f64:
  * last-ulp differences, docs/IR.md allows it).
- * transpose_b (the LM head, logits = h @ embed^T with a bf16 table): four rows of b at a time,
- * each dotted with every row of a while they sit in L1, so b streams from memory once per call;
- * 16 f32 lanes per row (two AVX2 / one AVX-512 register). Otherwise out[m, cols] += a[m, k] *
- * b[k, cols] over column blocks. Attributes: ints = [transpose_b]. */
+ * transpose_b (the LM head, logits = h @ embed^T with a bf16 table): one row of b at a time,
+ * streamed once and dotted with every row of a (32 f32 lanes: the additions of four AVX2 / two
+ * AVX-512 registers overlap). Otherwise out[m, cols] += a[m, k] * b[k, cols] over column blocks.
+ * Attributes: ints = [transpose_b]. */
 #include "targets/kernels/kernel_util.h"
 
-#define MM_LANES 16
+#define MM_LANES 32
 #define MM_CHUNK 256  /* elements of an f16 row converted at a time */
 #define MM_COLS 256   /* output columns per task of the non-transposed form */
+#define MM_ROWS 16    /* rows of b per task of the transposed form */
 
-/* out[r] = sum_k a[k] * b_r[k] for four rows of f32. */
-static void dot4_f32(const float* restrict a, const float* restrict b0, const float* restrict b1,
-                     const float* restrict b2, const float* restrict b3, int64_t K, float out[4]) {
-  float s0[MM_LANES] = {0}, s1[MM_LANES] = {0}, s2[MM_LANES] = {0}, s3[MM_LANES] = {0};
+/* sum_k a[k] * b[k] in MM_LANES partial sums. */
+static float dot_f32(const float* restrict a, const float* restrict b, int64_t K) {
+  float s[MM_LANES] = {0};
   int64_t k = 0;
   for (; k + MM_LANES <= K; k += MM_LANES)
-    for (int l = 0; l < MM_LANES; ++l) {
-      const float x = a[k + l];
-      s0[l] += x * b0[k + l];
-      s1[l] += x * b1[k + l];
-      s2[l] += x * b2[k + l];
-      s3[l] += x * b3[k + l];
-    }
-  for (int l = 0; k + l < K; ++l) {
-    const float x = a[k + l];
-    s0[l] += x * b0[k + l];
-    s1[l] += x * b1[k + l];
-    s2[l] += x * b2[k + l];
-    s3[l] += x * b3[k + l];
-  }
+    for (int l = 0; l < MM_LANES; ++l) s[l] += a[k + l] * b[k + l];
+  for (int l = 0; k + l < K; ++l) s[l] += a[k + l] * b[k + l];
   for (int w = MM_LANES / 2; w > 0; w /= 2)
-    for (int l = 0; l < w; ++l) {
-      s0[l] += s0[l + w];
-      s1[l] += s1[l + w];
-      s2[l] += s2[l + w];
-      s3[l] += s3[l + w];
-    }
-  out[0] = s0[0];
-  out[1] = s1[0];
-  out[2] = s2[0];
-  out[3] = s3[0];
+    for (int l = 0; l < w; ++l) s[l] += s[l + w];
+  return s[0];
 }
 
-static void dot4_bf16(const float* restrict a, const uint16_t* restrict b0,
-                      const uint16_t* restrict b1, const uint16_t* restrict b2,
-                      const uint16_t* restrict b3, int64_t K, float out[4]) {
-  float s0[MM_LANES] = {0}, s1[MM_LANES] = {0}, s2[MM_LANES] = {0}, s3[MM_LANES] = {0};
+static float dot_bf16(const float* restrict a, const uint16_t* restrict b, int64_t K) {
+  float s[MM_LANES] = {0};
   int64_t k = 0;
   for (; k + MM_LANES <= K; k += MM_LANES)
-    for (int l = 0; l < MM_LANES; ++l) {
-      const float x = a[k + l];
-      s0[l] += x * bk_bf16_to_f32(b0[k + l]);
-      s1[l] += x * bk_bf16_to_f32(b1[k + l]);
-      s2[l] += x * bk_bf16_to_f32(b2[k + l]);
-      s3[l] += x * bk_bf16_to_f32(b3[k + l]);
-    }
-  for (int l = 0; k + l < K; ++l) {
-    const float x = a[k + l];
-    s0[l] += x * bk_bf16_to_f32(b0[k + l]);
-    s1[l] += x * bk_bf16_to_f32(b1[k + l]);
-    s2[l] += x * bk_bf16_to_f32(b2[k + l]);
-    s3[l] += x * bk_bf16_to_f32(b3[k + l]);
-  }
+    for (int l = 0; l < MM_LANES; ++l) s[l] += a[k + l] * bk_bf16_to_f32(b[k + l]);
+  for (int l = 0; k + l < K; ++l) s[l] += a[k + l] * bk_bf16_to_f32(b[k + l]);
   for (int w = MM_LANES / 2; w > 0; w /= 2)
-    for (int l = 0; l < w; ++l) {
-      s0[l] += s0[l + w];
-      s1[l] += s1[l + w];
-      s2[l] += s2[l + w];
-      s3[l] += s3[l + w];
-    }
-  out[0] = s0[0];
-  out[1] = s1[0];
-  out[2] = s2[0];
-  out[3] = s3[0];
-}
-
-/* f16 rows: converted in chunks of MM_CHUNK into f32 on the stack. */
-static void dot4_f16(const float* a, const uint16_t* const rows[4], int64_t K, float out[4]) {
-  float buf[4][MM_CHUNK];
-  out[0] = out[1] = out[2] = out[3] = 0.0f;
-  for (int64_t k0 = 0; k0 < K; k0 += MM_CHUNK) {
-    const int64_t n = K - k0 < MM_CHUNK ? K - k0 : MM_CHUNK;
-    for (int r = 0; r < 4; ++r)
-      for (int64_t i = 0; i < n; ++i) buf[r][i] = bk_f16_to_f32(rows[r][k0 + i]);
-    float part[4];
-    dot4_f32(a + k0, buf[0], buf[1], buf[2], buf[3], n, part);
-    for (int r = 0; r < 4; ++r) out[r] += part[r];
-  }
+    for (int l = 0; l < w; ++l) s[l] += s[l + w];
+  return s[0];
 }
 
 typedef struct mm_ctx {
@@ -101,29 +45,38 @@ typedef struct mm_ctx {
   int64_t a_batch, b_batch, o_batch; /* element strides between batches */
 } mm_ctx;
 
-/* transpose_b: task = (batch, block of four b rows). */
+/* transpose_b: task = (batch, block of MM_ROWS rows of b). b is read from memory once, row
+ * after row as one sequential stream (what the hardware prefetcher serves best: the LM head is
+ * bandwidth-bound); the block stays in L2 while every row of a is dotted with it. */
 static void mm_trans_range(void* vctx, int64_t begin, int64_t end) {
   const mm_ctx* c = (const mm_ctx*)vctx;
-  const int64_t K = c->K, N = c->N, esize = bk_dtype_size(c->btype);
+  const int64_t K = c->K, N = c->N, M = c->M;
+  float conv[MM_CHUNK];
   for (int64_t t = begin; t < end; ++t) {
-    const int64_t batch = t / c->blocks, n0 = 4 * (t % c->blocks);
-    const int rows = N - n0 < 4 ? (int)(N - n0) : 4;
-    const uint8_t* bb = c->b + (batch * c->b_batch + n0 * K) * esize;
-    const uint8_t* brow[4];
-    for (int r = 0; r < 4; ++r) brow[r] = bb + (r < rows ? r : 0) * K * esize;
-    for (int64_t m = 0; m < c->M; ++m) {
-      const float* a = c->a + batch * c->a_batch + m * K;
-      float out[4];
-      if (c->btype == BITNET_F32)
-        dot4_f32(a, (const float*)brow[0], (const float*)brow[1], (const float*)brow[2],
-                 (const float*)brow[3], K, out);
-      else if (c->btype == BITNET_BF16)
-        dot4_bf16(a, (const uint16_t*)brow[0], (const uint16_t*)brow[1], (const uint16_t*)brow[2],
-                  (const uint16_t*)brow[3], K, out);
-      else
-        dot4_f16(a, (const uint16_t* const*)brow, K, out);
-      float* o = c->o + batch * c->o_batch + m * N + n0;
-      for (int r = 0; r < rows; ++r) o[r] = out[r];
+    const int64_t batch = t / c->blocks, n0 = MM_ROWS * (t % c->blocks);
+    const int64_t n1 = n0 + MM_ROWS < N ? n0 + MM_ROWS : N;
+    const float* a = c->a + batch * c->a_batch;
+    float* o = c->o + batch * c->o_batch;
+    if (c->btype == BITNET_F32 || c->btype == BITNET_BF16) {
+      /* The block of b rows stays in L2 while each row of a passes over it. */
+      for (int64_t m = 0; m < M; ++m)
+        for (int64_t n = n0; n < n1; ++n) {
+          const int64_t boff = batch * c->b_batch + n * K;
+          o[m * N + n] = c->btype == BITNET_F32
+                             ? dot_f32(a + m * K, (const float*)c->b + boff, K)
+                             : dot_bf16(a + m * K, (const uint16_t*)c->b + boff, K);
+        }
+      continue;
+    }
+    for (int64_t n = n0; n < n1; ++n) { /* f16: converted in chunks into f32 on the stack */
+      const int64_t boff = batch * c->b_batch + n * K;
+      for (int64_t m = 0; m < M; ++m) o[m * N + n] = 0.0f;
+      for (int64_t k0 = 0; k0 < K; k0 += MM_CHUNK) {
+        const int64_t len = K - k0 < MM_CHUNK ? K - k0 : MM_CHUNK;
+        const uint16_t* row = (const uint16_t*)c->b + boff + k0;
+        for (int64_t i = 0; i < len; ++i) conv[i] = bk_f16_to_f32(row[i]);
+        for (int64_t m = 0; m < M; ++m) o[m * N + n] += dot_f32(a + m * K + k0, conv, len);
+      }
     }
   }
 }
@@ -195,8 +148,8 @@ int64_t bitnetk_matmul(const bitnet_call* call, const bitnet_kernel_args* args) 
                             bK, " differ or the result has the wrong size");
   if (bk_numel(o) == 0) return 0;
   if (trans) {
-    c.blocks = (c.N + 3) / 4;
-    bk_parallel_for(call, batches * c.blocks, 4 * c.M * c.K, mm_trans_range, &c);
+    c.blocks = (c.N + MM_ROWS - 1) / MM_ROWS;
+    bk_parallel_for(call, batches * c.blocks, MM_ROWS * c.M * c.K, mm_trans_range, &c);
   } else {
     c.blocks = (c.N + MM_COLS - 1) / MM_COLS;
     bk_parallel_for(call, batches * c.blocks, MM_COLS * c.M * c.K, mm_plain_range, &c);
