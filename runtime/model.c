@@ -234,5 +234,7 @@ bitnet_status bitnet__public_model_info(const bitnet_model* model, bitnet_model_
       d->tokenizer_json && d->tokenizer_json_bytes > 0 && bitnet_rt_has_tokenizer_shim();
   info->weight_bytes = d->weight_bytes;
   info->weights_external = d->weights_embedded == NULL && d->weight_bytes > 0;
+  info->num_eos_ids = d->is_lm ? d->num_eos_ids : 0;
+  info->eos_ids = d->is_lm && d->num_eos_ids > 0 ? d->eos_ids : NULL;
   return BITNET_OK;
 }
