@@ -59,7 +59,8 @@ std::string generateModelHeader(const Module& module, const BackendOptions& opti
   if (emit == EmitKind::Static)
     h << " *   cc app.c " << libraryFile << " " << staticLinkFlags(tokenizer) << "\n";
   else
-    h << " *   cc app.c ./" << libraryFile << "   (or -L. -l:" << libraryFile << " -Wl,-rpath,'$ORIGIN')\n";
+    h << " *   cc app.c ./" << libraryFile << " -Wl,-rpath,'$ORIGIN'   (the program finds "
+      << libraryFile << " in its own directory)\n";
   h << " * API: bitnet.h below; every function is " << p << "_<name>. */\n"
     << "#ifndef " << P << "_BITNET_MODEL_H\n#define " << P << "_BITNET_MODEL_H\n\n"
     << *bitnetH << "\n";

@@ -65,8 +65,13 @@ std::string TargetInfo::description() const {
 bool TargetInfo::hostCanRun() const {
   static const TargetInfo host = resolveTarget("", "native", "");
   if (host.arch != arch) return false;
-  for (const std::string& f : enabled)
-    if (!host.has(f)) return false;
+  // Only instruction-set features count: the host's detected map names exactly those (LLVM's
+  // feature table also holds tuning flags such as slow-3ops-lea, which no CPU "has").
+  static const llvm::StringMap<bool> hostIsa = llvm::sys::getHostCPUFeatures();
+  for (const std::string& f : enabled) {
+    auto it = hostIsa.find(f);
+    if (it != hostIsa.end() && !it->second) return false;
+  }
   return true;
 }
 

@@ -48,6 +48,20 @@ TEST(TargetInfo, AArch64CrossTargets) {
   EXPECT_TRUE(resolveTarget("aarch64-linux-gnu", "apple-m1", "").has("dotprod"));
 }
 
+TEST(TargetInfo, HostRunsItsOwnLevelsOnly) {
+  // x86-64 (v1) runs on every x86-64 host; tuning flags of named CPUs do not count as features.
+  const TargetInfo host = resolveTarget("", "native", "");
+  if (host.arch == Arch::X86_64) {
+    EXPECT_TRUE(resolveTarget("x86_64-linux-gnu", "x86-64", "").hostCanRun());
+    EXPECT_EQ(resolveTarget("x86_64-linux-gnu", "x86-64-v3", "").hostCanRun(), host.has("avx2"));
+    EXPECT_EQ(resolveTarget("x86_64-linux-gnu", "x86-64-v4", "").hostCanRun(), host.has("avx512bw"));
+    EXPECT_EQ(resolveTarget("x86_64-linux-gnu", "x86-64", "+avx512vnni").hostCanRun(),
+              host.has("avx512vnni"));
+  }
+  EXPECT_FALSE(resolveTarget("aarch64-linux-gnu", "neoverse-n1", "").hostCanRun() &&
+               host.arch == Arch::X86_64);
+}
+
 TEST(TargetInfo, NativeIsTheHost) {
   const TargetInfo host = resolveTarget("", "native", "");
   EXPECT_TRUE(host.native);
