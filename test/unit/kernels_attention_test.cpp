@@ -1,7 +1,8 @@
 // rope and attention kernels against the interpreter. rope is bit-exact (same f32 operations,
 // same libm). attention runs prefill + decode sequences on both (each keeps its own KV cache):
-// outputs within f32-summation tolerance, GQA and MHA, a context longer than the kernel's
-// on-stack score buffer (its recompute path), the cache rows the kernel wrote, and the errors:
+// outputs within f32-summation tolerance, GQA, MQA and MHA, a context longer than the kernel's
+// on-stack score buffer (its recompute path), more query heads per kv head than it takes at
+// once, the cache rows the kernel wrote, and the errors:
 // pos + S past the capacity (static, or a smaller session capacity in dims[0]) is
 // BITNET_ERR_CONTEXT_FULL, a negative pos BITNET_ERR_INVALID_ARGUMENT.
 #include "kernels_test_util.h"
@@ -93,13 +94,15 @@ TEST(KernelsAttention, PrefillThenDecode) {
   runSequence({1, 1, 4, 16, 8}, {5, 1, 1, 3, 1}, 1e-5, nullptr, "MHA");
   runSequence({4, 2, 8, 16, 8}, {1, 1, 7, 1}, 1e-5, nullptr, "GQA 4/2");
   runSequence({6, 3, 2, 16, 16}, {16}, 1e-5, nullptr, "GQA 6/3, D=2, the whole cache at once");
+  runSequence({20, 1, 8, 32, 16}, {9, 1, 16}, 1e-5, nullptr, "MQA: 20 heads on one kv head (16 + 4 at a time)");
   Pool pool(3);
   runSequence({20, 5, 128, 64, 32}, {7, 1, 1, 16, 1}, 1e-5, pool.pool, "2B-4T heads with a pool");
 }
 
 TEST(KernelsAttention, ContextLongerThanTheStackScores) {
-  // 4100 rows: query rows past 4096 take the recompute path, the others the stack path.
-  runSequence({2, 1, 4, 4200, 4100}, {4100, 1, 1}, 2e-6, nullptr, "long context");
+  // 8 query heads share the kv head: rows past 2048 (8 x 2048 scores = the kernel's 64 KB of
+  // stack) take the recompute path, the others the stack path.
+  runSequence({8, 1, 4, 4200, 4100}, {4100, 1, 1}, 2e-6, nullptr, "long context");
 }
 
 TEST(KernelsAttention, CacheOverflowIsContextFull) {
