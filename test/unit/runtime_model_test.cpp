@@ -49,6 +49,8 @@ TEST(RuntimeModel, OpenInfoClose) {
   EXPECT_EQ(info.has_tokenizer, 0);
   EXPECT_EQ(info.weight_bytes, fake::kWeightBytes);
   EXPECT_EQ(info.weights_external, 0);
+  ASSERT_EQ(info.num_eos_ids, 1);
+  EXPECT_EQ(info.eos_ids[0], 2);
   EXPECT_STREQ(bitnet__public_model_error(m), "");
   bitnet__public_model_close(m);
 }
@@ -239,6 +241,8 @@ TEST(RuntimeModel, GenericGraphOpensButDoesNotEval) {
   EXPECT_STREQ(info.architecture, "");
   EXPECT_EQ(info.vocab_size, 0);
   EXPECT_EQ(info.max_context, 0);
+  EXPECT_EQ(info.num_eos_ids, 0);
+  EXPECT_EQ(info.eos_ids, nullptr);
   SessionPtr s = createSession(m.get());
   ASSERT_NE(s, nullptr);
   int32_t token = 1;
