@@ -1,8 +1,9 @@
 // One entry function per IR function: `i64 @bitnet__fn_<name>(ptr %call)` (bitnet_entry_fn).
-// For each op it fills a bitnet_kernel_args on the stack (operand and result tensors with their
-// data pointers and actual dims, attributes as KernelAbi.h encodes them), calls the op's kernel
-// and returns its status at once when it is not 0. Outputs that no op writes directly (a function
-// input, state or weight, or a value listed twice) are copied at the end.
+// It calls one internal function per op, `i64 @bitnet__op_<name>.<first result>(ptr %call)`,
+// which fills a bitnet_kernel_args on the stack (operand and result tensors with their data
+// pointers and actual dims, attributes as KernelAbi.h encodes them) and returns the status of
+// the op's kernel; the entry returns the first non-zero status at once. Outputs that no op writes
+// directly (a function input, state or weight, or a value listed twice) are copied at the end.
 #pragma once
 #include <string>
 

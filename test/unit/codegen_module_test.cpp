@@ -1,6 +1,7 @@
 // generateModule's LLVM module as the backend receives it: valid, the triple set and no data
 // layout, the entry functions and descriptor exported, the weight symbol declared in embed mode
-// only, one kernel call per op with the kernel the `kernel` attribute names.
+// only, one kernel call per op (through one out-of-line function per op) with the kernel the
+// `kernel` attribute names.
 #include <gtest/gtest.h>
 
 #include <llvm/IR/Instructions.h>
@@ -21,14 +22,27 @@ std::unique_ptr<Module> tinyModel() {
   return importCheckpoint(BITNETC_SOURCE_DIR "/test/models/bitnet-tiny-trained", {.maxContext = 32});
 }
 
-std::vector<std::string> calledFunctions(const llvm::Function& f) {
-  std::vector<std::string> names;
+std::vector<const llvm::Function*> callees(const llvm::Function& f) {
+  std::vector<const llvm::Function*> out;
   for (const auto& block : f)
     for (const auto& inst : block)
       if (const auto* call = llvm::dyn_cast<llvm::CallInst>(&inst))
-        if (const llvm::Function* callee = call->getCalledFunction())
-          names.push_back(callee->getName().str());
-  return names;
+        if (const llvm::Function* callee = call->getCalledFunction()) out.push_back(callee);
+  return out;
+}
+
+// The kernel each op calls, in op order: the entry calls one internal function per op, which
+// calls the kernel.
+std::vector<std::string> kernelCalls(const llvm::Module& m, const std::string& entry) {
+  std::vector<std::string> kernels;
+  for (const llvm::Function* op : callees(*m.getFunction(entry))) {
+    EXPECT_TRUE(op->hasInternalLinkage()) << op->getName().str();
+    EXPECT_TRUE(op->hasFnAttribute(llvm::Attribute::NoInline)) << op->getName().str();
+    const auto inner = callees(*op);
+    EXPECT_EQ(inner.size(), 1u) << op->getName().str();
+    for (const llvm::Function* k : inner) kernels.push_back(k->getName().str());
+  }
+  return kernels;
 }
 
 TEST(CodegenModule, BundledModelEmbedMode) {
@@ -66,9 +80,10 @@ TEST(CodegenModule, BundledModelEmbedMode) {
 
   // One kernel call per op, in order.
   const Function& f = *m->function("forward");
-  const auto calls = calledFunctions(*entry);
+  const auto calls = kernelCalls(*out, "bitnet__fn_forward");
   ASSERT_EQ(calls.size(), f.ops().size());
   for (size_t i = 0; i < calls.size(); ++i) EXPECT_EQ(calls[i], "bitnetk_" + f.ops()[i]->opcode);
+  EXPECT_NE(out->getFunction("bitnet__op_forward.l0.q"), nullptr);  // named after the result
   // Weights are never LLVM constants: no global holds megabytes.
   for (const llvm::GlobalVariable& g : out->globals()) {
     if (g.hasInitializer()) {
@@ -98,7 +113,7 @@ TEST(CodegenModule, KernelAttributeSelectsTheBitlinearKernel) {
     if (op->opcode == "bitlinear" && tagged++ % 2 == 0) op->attrs.set("kernel", std::string("hf2"));
   llvm::LLVMContext context;
   auto out = generateModule(*m, planWeightBlob(*m), {}, context);
-  const auto calls = calledFunctions(*out->getFunction("bitnet__fn_forward"));
+  const auto calls = kernelCalls(*out, "bitnet__fn_forward");
   ASSERT_EQ(calls.size(), f->ops().size());
   int hf2 = 0, generic = 0;
   for (size_t i = 0; i < calls.size(); ++i) {
