@@ -8,11 +8,13 @@
 
 #include <fstream>
 #include <ostream>
+#include <sstream>
 
 #include "compiler/pass/PassManager.h"
 #include "compiler/support/Error.h"
 #include "targets/ModelLinker.h"
 #include "targets/TargetMachine.h"
+#include "targets/passes/TargetPasses.h"
 #include "targets/codegen/Codegen.h"
 
 namespace bitnetc::target {
@@ -39,8 +41,14 @@ CompiledModel::CompiledModel(CompiledModel&&) = default;
 CompiledModel::~CompiledModel() = default;
 
 void runTargetPasses(Module& module, const BackendOptions& options) {
-  (void)module;
-  (void)options;  // select-kernels and pack-weights are registered by targets/passes (next step)
+  PassManagerOptions pm;
+  pm.printAfterAll = options.printIrAfterAll;
+  pm.timePasses = options.timePasses;
+  std::ostringstream discard;
+  PassManager passes(pm, options.log ? *options.log : discard);
+  passes.addPass(createSelectKernelsPass(options.target, {options.kernel}));
+  passes.addPass(createPackWeightsPass());
+  passes.run(module);
 }
 
 CompiledModel buildModelModule(const Module& module, const WeightBlobPlan& plan, uint64_t hash,
@@ -60,6 +68,7 @@ CompiledModel buildModelModule(const Module& module, const WeightBlobPlan& plan,
   cg.weightsFileName = weightsFileName;
   cg.weightHash = hash;
   cg.maxBatch = options.maxBatch;
+  cg.fault = options.fault;
   if (module.attrs.has("tokenizer")) {
     cg.tokenizerJson = readFile(module.attrs.getString("tokenizer"));
     out.hasTokenizer = true;
