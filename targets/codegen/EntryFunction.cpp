@@ -1,6 +1,7 @@
 #include "targets/codegen/EntryFunction.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <map>
 
 #include <llvm/IR/Constants.h>
@@ -50,6 +51,7 @@ class EntryEmitter {
 
   llvm::Value* callField(unsigned field);
   llvm::Value* element(unsigned field, uint64_t i, const std::string& name);
+  llvm::Value* dynamicDim(const std::string& name);
   llvm::Value* dimValue(const Value& v, size_t i);
   llvm::Value* dataPointer(const Value& v);
   llvm::Value* actualBytes(const Value& v);
@@ -58,6 +60,8 @@ class EntryEmitter {
                              const std::string& name);
   llvm::Function* emitOpFunction(const Op& op, const std::string& label);
   void emitOutputCopies();
+  void emitCallChecks(llvm::Function* entry);
+  void emitCheck(llvm::Function* entry, llvm::Value* value, int64_t bound, const std::string& what);
 
   llvm::Module& out_;
   llvm::LLVMContext& ctx_;
@@ -95,6 +99,7 @@ llvm::Function* EntryEmitter::emit() {
   }
 
   llvm::Function* fn = newFunction(entrySymbol(function_), llvm::GlobalValue::ExternalLinkage);
+  emitCallChecks(fn);
   auto* failBlock = llvm::BasicBlock::Create(ctx_, "fail", fn);
   llvm::IRBuilder<> failBuilder(failBlock);
   llvm::PHINode* failStatus = failBuilder.CreatePHI(i64(), 0, "status");
@@ -136,15 +141,19 @@ llvm::Value* EntryEmitter::element(unsigned field, uint64_t i, const std::string
 llvm::Value* EntryEmitter::dimValue(const Value& v, size_t i) {
   if (v.kind == Value::Kind::State && i == 0) return callField(abi::call::StateRows);
   const Dim& d = v.type.dims[i];
-  if (!d.isDynamic()) return c64(d.size);
-  auto& value = scope_.dims[d.name];
+  return d.isDynamic() ? dynamicDim(d.name) : c64(d.size);
+}
+
+// call->dims[i] for the module's dynamic dim `name`.
+llvm::Value* EntryEmitter::dynamicDim(const std::string& name) {
+  auto& value = scope_.dims[name];
   if (!value) {
     const auto& dims = module_.dims();
-    auto it = std::find_if(dims.begin(), dims.end(), [&](const auto& x) { return x.first == d.name; });
-    if (it == dims.end()) fail("@", function_.name(), ": dynamic dim ?", d.name, " is not declared");
+    auto it = std::find_if(dims.begin(), dims.end(), [&](const auto& x) { return x.first == name; });
+    if (it == dims.end()) fail("@", function_.name(), ": dynamic dim ?", name, " is not declared");
     value = b_.CreateAlignedLoad(
         i64(), b_.CreateConstInBoundsGEP1_64(i64(), callField(abi::call::Dims), it - dims.begin()),
-        kField, "dim." + d.name);
+        kField, "dim." + name);
   }
   return value;
 }
@@ -265,6 +274,55 @@ llvm::Function* EntryEmitter::emitOpFunction(const Op& op, const std::string& la
          " is already declared with another type");
   b_.CreateRet(b_.CreateCall(kernel, {scope_.call, args}, "st"));
   return fn;
+}
+
+// The call's sizes must fit what the memory plan and the state types hold: every dynamic dim
+// this function uses in [0, its planning bound] (an LM's ?seq: max_batch), state_rows in
+// [0, the smallest state's leading dim]. Otherwise BITNET_ERR_INVALID_ARGUMENT before any kernel
+// runs (the runtime chunks and checks first; this keeps a bad call from overrunning scratch).
+void EntryEmitter::emitCallChecks(llvm::Function* entry) {
+  std::map<std::string, bool> used;
+  auto use = [&](const Value* v) {
+    for (const Dim& d : v->type.dims)
+      if (d.isDynamic()) used[d.name] = true;
+  };
+  for (const Value* v : function_.inputs()) use(v);
+  for (const Value* v : function_.outputs()) use(v);
+  for (const auto& op : function_.ops())
+    for (const Value* r : op->results) use(r);
+  for (const auto& [name, max] : module_.dims()) {  // declaration order; max: the IR bound
+    if (!used.count(name)) continue;
+    auto it = plan_.bounds.find(name);
+    if (it == plan_.bounds.end()) fail("@", function_.name(), ": dynamic dim ?", name, " has no bound");
+    emitCheck(entry, dynamicDim(name), it->second, "?" + name);
+  }
+  if (!function_.states().empty()) {
+    int64_t rows = INT64_MAX;
+    for (const Value* s : function_.states()) rows = std::min(rows, s->type.dims.at(0).size);
+    emitCheck(entry, callField(abi::call::StateRows), rows, "state_rows");
+  }
+}
+
+void EntryEmitter::emitCheck(llvm::Function* entry, llvm::Value* value, int64_t bound,
+                             const std::string& what) {
+  auto* bad = llvm::BasicBlock::Create(ctx_, "bad." + what.substr(what[0] == '?'), entry);
+  auto* good = llvm::BasicBlock::Create(ctx_, "ok." + what.substr(what[0] == '?'), entry);
+  // Unsigned: a negative size fails too.
+  b_.CreateCondBr(b_.CreateICmpUGT(value, c64(bound)), bad, good);
+  b_.SetInsertPoint(bad);
+  auto* snprintfType = llvm::FunctionType::get(b_.getInt32Ty(), {ptr(), i64(), ptr()}, true);
+  llvm::FunctionCallee snprintf = out_.getOrInsertFunction("snprintf", snprintfType);
+  const std::string format = "@" + function_.name() + ": " + what +
+                             " = %lld is outside [0, %lld], the sizes its code was compiled for";
+  // Loaded here, not through callField(): this block dominates nothing after it.
+  auto load = [&](unsigned f, llvm::Type* t) {
+    return b_.CreateAlignedLoad(t, b_.CreateStructGEP(abi::callType(ctx_), scope_.call, f), kField);
+  };
+  b_.CreateCall(snprintf, {load(abi::call::Error, ptr()), load(abi::call::ErrorSize, i64()),
+                           b_.CreateGlobalString(format, "bitnet__check." + function_.name(), 0, &out_),
+                           value, c64(bound)});
+  b_.CreateRet(c64(1));  // BITNET_ERR_INVALID_ARGUMENT
+  b_.SetInsertPoint(good);
 }
 
 // Bytes of v with its dims as they are in this call.

@@ -44,6 +44,7 @@ uint64_t plannedBytes(const TensorType& type, const std::map<std::string, int64_
 
 MemoryPlan planMemory(const Function& function, const std::map<std::string, int64_t>& bounds) {
   MemoryPlan plan;
+  plan.bounds = bounds;
   const auto& outputs = function.outputs();
   for (size_t j = 0; j < outputs.size(); ++j)
     if (outputs[j]->kind == Value::Kind::Result) plan.directOutputs.emplace(outputs[j], j);

@@ -27,6 +27,9 @@ struct MemoryPlan {
   // Results that the first output naming them receives directly: value -> output index.
   std::map<const Value*, size_t> directOutputs;
   uint64_t scratchBytes = 0;  // a multiple of kScratchAlignment
+  // The dim sizes the plan holds for (each dynamic dim by name): a call with a larger one would
+  // overrun scratch, so the entry refuses it.
+  std::map<std::string, int64_t> bounds;
 
   const Slot* find(const Value* v) const;  // nullptr for values not in scratch
 

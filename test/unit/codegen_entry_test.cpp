@@ -9,6 +9,7 @@
 #include "codegen_test_util.h"
 #include "compiler/ir/Parser.h"
 #include "frontends/safetensors/Import.h"
+#include "runtime/include/bitnet.h"
 #include "targets/codegen/MemoryPlan.h"
 
 namespace bitnetc::target {
@@ -196,6 +197,43 @@ func @f(%x: tensor<?s x 4 x f32>, %pos: tensor<i64>) -> (tensor<?s x 8 x f32>)
       EXPECT_LE(p + bytes, jit.lastScratch() + scratchBytes) << c.op;
     }
   EXPECT_EQ(calls[4].results[0].data, out.data());
+}
+
+TEST(CodegenEntry, SizesBeyondThePlanAreRefusedBeforeAnyKernel) {
+  auto m = parseModule(R"(bir 1
+module {architecture = "Toy"}
+dim ?seq <= 100
+weight @e : tensor<8 x 2 x f32> = dense<[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]>
+func @forward(%tokens: tensor<?seq x i32>, %pos: tensor<i64>) -> (tensor<?seq x 8 x f32>)
+    state(%c: tensor<50 x 2 x f32>, %d: tensor<40 x 2 x f32>) {
+  %h = embedding(%tokens, @e) : tensor<?seq x 2 x f32>
+  %l = matmul(%h, @e) {transpose_b = true} : tensor<?seq x 8 x f32>
+  return %l
+}
+)",
+                       "in.bir");
+  MockScope scope;
+  scope.mock.compute = false;
+  CodegenOptions options;
+  options.maxBatch = 10;  // scratch holds 10 tokens, not the 100 the IR allows
+  JitGenerated jit(*m, options);
+  std::vector<int32_t> tokens(11, 0);
+  int64_t pos = 0;
+  std::vector<float> out(11 * 8), c(100), d(80);
+  auto run = [&](int64_t seq, int64_t rows) {
+    return jit.run("forward", {seq}, {tokens.data(), &pos}, {out.data()}, {c.data(), d.data()}, rows);
+  };
+  EXPECT_EQ(run(11, 40), BITNET_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(jit.error(),
+            "@forward: ?seq = 11 is outside [0, 10], the sizes its code was compiled for");
+  EXPECT_EQ(run(-1, 40), BITNET_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(run(10, 41), BITNET_ERR_INVALID_ARGUMENT);  // the smaller state has 40 rows
+  EXPECT_EQ(jit.error(),
+            "@forward: state_rows = 41 is outside [0, 40], the sizes its code was compiled for");
+  EXPECT_TRUE(scope.mock.calls.empty());
+  EXPECT_EQ(run(10, 40), 0);
+  EXPECT_EQ(run(0, 0), 0);
+  EXPECT_EQ(scope.mock.calls.size(), 4u);
 }
 
 TEST(CodegenEntry, StateAsAnOutputCopiesTheSessionRows) {

@@ -36,6 +36,7 @@ std::vector<const llvm::Function*> callees(const llvm::Function& f) {
 std::vector<std::string> kernelCalls(const llvm::Module& m, const std::string& entry) {
   std::vector<std::string> kernels;
   for (const llvm::Function* op : callees(*m.getFunction(entry))) {
+    if (op->getName() == "snprintf") continue;  // the message of a size check
     EXPECT_TRUE(op->hasInternalLinkage()) << op->getName().str();
     EXPECT_TRUE(op->hasFnAttribute(llvm::Attribute::NoInline)) << op->getName().str();
     const auto inner = callees(*op);
