@@ -22,6 +22,9 @@ struct BackendOptions {
   WeightsMode weights = WeightsMode::Embed;
   int64_t maxBatch = 512;         // tokens per forward call (prefill is chunked by the runtime)
   std::string kernel;             // --kernel=NAME forces a bitlinear kernel ("" = the cost model)
+  // Test-only: a deliberate bug in the kernels (BITNET_FAULT_*, targets/kernels/bitnet_kernels.h;
+  // bitnetc --inject-fault), to prove that the e2e tests of compiled code are sharp. 0 = none.
+  int64_t fault = 0;
   bool printIrAfterAll = false;   // bitnetc IR after each pass, LLVM IR after codegen and O3
   bool timePasses = false;
   // Called when a stage starts (seconds < 0) and when it ends (seconds = its wall time), for the

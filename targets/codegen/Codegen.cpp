@@ -1,5 +1,7 @@
 #include "targets/codegen/Codegen.h"
 
+#include <llvm/IR/Constants.h>
+#include <llvm/IR/GlobalVariable.h>
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
 #include <llvm/IR/Verifier.h>
@@ -26,6 +28,12 @@ std::unique_ptr<llvm::Module> generateModule(const Module& module, const WeightB
     entries.push_back({function.get(), entry, plan.scratchBytes});
   }
   emitModelDescriptor(*out, module, entries, weights, options);
+  // The kernels declare `extern const int64_t bitnet__fault`: a known constant, so the linked
+  // module's O3 folds every fault check away (internalized with the rest after linking).
+  auto* i64 = llvm::Type::getInt64Ty(context);
+  auto* fault = new llvm::GlobalVariable(*out, i64, /*isConstant=*/true, llvm::GlobalValue::ExternalLinkage,
+                                         llvm::ConstantInt::get(i64, uint64_t(options.fault)), "bitnet__fault");
+  fault->setVisibility(llvm::GlobalValue::HiddenVisibility);
 
   // A broken module here is a bug in codegen: say so before the backend trips over it.
   std::string problems;

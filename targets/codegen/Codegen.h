@@ -33,6 +33,9 @@ struct CodegenOptions {
   // splits longer prefills into chunks of this size. Other dims plan at their declared bounds.
   int64_t maxBatch = 512;
   std::string tokenizerJson;     // bytes of tokenizer.json to embed; empty: none
+  // Test-only deliberate bug for the kernels (BITNET_FAULT_*, targets/kernels/bitnet_kernels.h),
+  // defined as the constant @bitnet__fault; 0 in normal builds (the checks fold away).
+  int64_t fault = 0;
 };
 
 std::unique_ptr<llvm::Module> generateModule(const Module& module, const WeightBlobPlan& weights,

@@ -5,17 +5,28 @@
  *       the capacity, operand 3's dims[0] = call->state_rows), then each (query row t, head h)
  *       attends to rows 0 .. pos + t of kv head h / (heads / kv_heads): score = f32(q . k) *
  *       scale, softmax with the f64 sum and p = f32(e / sum), out = sum_j p_j v_j.
- *       q . k and the p v sums run in f32 (the interpreter uses f64: last-ulp differences).
+ *       Every sum is the interpreter's: f64 (products of two f32 are exact) in its order, so
+ *       the results are bit-identical to compiler/interp/AttentionOps.cpp.
  *       The query heads of one kv head (GQA) go together, so each cache row is read once for
  *       all of them. Scores live on the stack (ATT_STACK_SCORES floats, 64 KB) while heads x
  *       context fit; beyond, the dot products are recomputed in three passes (same results).
  *       Tasks = (t, kv head) pairs over the pool. Attributes: ints = [heads, kv_heads, head_dim],
- *       floats = [scale] (attention); ints = [heads, head_dim], floats = [theta] (rope). */
+ *       floats = [scale] (attention); ints = [heads, head_dim], floats = [theta] (rope).
+ * Test-only faults (bitnet__fault): interleaved-rope, gqa-modulo, cache-at-zero, as the
+ * interpreter. */
 #include "targets/kernels/kernel_util.h"
 
-#define ATT_LANES 16
 #define ATT_STACK_SCORES 16384 /* floats: 64 KB of stack per task */
 #define ATT_GROUP 16             /* query heads attended together (one pass over the cache) */
+#define ATT_KEYS 8               /* cache rows whose dot products run side by side */
+#define ATT_DT 128               /* dims of those rows transposed at a time (4 KB) */
+#define ATT_DCHUNK 256           /* output dims accumulated at a time (32 KB of f64 sums) */
+
+#ifdef __clang__
+#define ATT_EXACT_FMA _Pragma("clang fp contract(fast)")
+#else
+#define ATT_EXACT_FMA
+#endif
 
 static int64_t read_pos(const bitnet_call* call, const bitnet_kernel_args* args,
                         const bitnet_tensor* p, int64_t* pos) {
@@ -45,7 +56,9 @@ static void rope_range(void* vctx, int64_t begin, int64_t end) {
       const float a = (float)(c->pos + t) * inv;
       const float cs = (float)__builtin_cos((double)a), sn = (float)__builtin_sin((double)a);
       for (int64_t h = 0; h < H; ++h) {
-        const int64_t i0 = t * H * D + h * D + i, i1 = i0 + half;
+        int64_t i0 = t * H * D + h * D + i, i1 = i0 + half;
+        if (bitnet__fault == BITNET_FAULT_INTERLEAVED_ROPE) /* test-only: the wrong pairs */
+          i0 = t * H * D + h * D + 2 * i, i1 = i0 + 1;
         const float x0 = c->x[i0], x1 = c->x[i1];
         c->o[i0] = x0 * cs - x1 * sn;
         c->o[i1] = x1 * cs + x0 * sn;
@@ -70,21 +83,6 @@ int64_t bitnetk_rope(const bitnet_call* call, const bitnet_kernel_args* args) {
 
 /* ---- attention ---- */
 
-static float dot_f32(const float* restrict a, const float* restrict b, int64_t n) {
-  float s[ATT_LANES] = {0};
-  int64_t k = 0;
-  for (; k + ATT_LANES <= n; k += ATT_LANES)
-    for (int l = 0; l < ATT_LANES; ++l) s[l] += a[k + l] * b[k + l];
-  for (int l = 0; k + l < n; ++l) s[l] += a[k + l] * b[k + l];
-  for (int w = ATT_LANES / 2; w > 0; w /= 2)
-    for (int l = 0; l < w; ++l) s[l] += s[l + w];
-  return s[0];
-}
-
-static void axpy(float* restrict o, float p, const float* restrict v, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) o[i] += p * v[i];
-}
-
 /* Cache rows are D floats every Hkv * D: a stride the hardware prefetchers serve poorly while
  * the dot products of a row run (measured: 2x at 4000 rows of the 2B-4T shape). */
 #define ATT_AHEAD 8
@@ -101,63 +99,142 @@ typedef struct att_ctx {
   float scale;
 } att_ctx;
 
-/* Query heads [h0, h0 + n) of one kv head (n <= ATT_GROUP) for query row t: every cache row is
- * read once for all of them. */
-static void attend_heads(const att_ctx* c, int64_t t, int64_t kvh, int64_t h0, int64_t n,
-                         float* scores) {
-  const int64_t Hq = c->Hq, Hkv = c->Hkv, D = c->D, len = c->pos + t + 1;
-  const float* q = c->q + t * Hq * D + h0 * D;
-  float* out = c->o + t * Hq * D + h0 * D;
-  const float* kh = c->kc + kvh * D; /* cache row j at kh + j * Hkv * D */
-  const float* vh = c->vc + kvh * D;
-  const int stored = n * len <= ATT_STACK_SCORES; /* else recompute the dot products */
-  float m[ATT_GROUP];
+/* The query heads attended together: n heads whose q (and output) rows are `stride` floats
+ * apart, all reading kv head kvh. */
+typedef struct att_heads {
+  const float* q;
+  float* out;
+  int64_t n, stride;
+  const float* k; /* cache row j of the kv head at k + j * row */
+  const float* v;
+  int64_t row, len;
+} att_heads;
+
+/* scores[i * ld + r] = f32(q_i . k_{j0 + r}) * scale for the heads i < n and the cache rows
+ * r < rows <= ATT_KEYS. Each dot product is the interpreter's: f64 over d = 0, 1, .. in order
+ * (products exact, so contraction changes nothing); the rows are transposed into kt in chunks
+ * of ATT_DT dims so that ATT_KEYS sums run side by side in vector lanes. */
+static void att_scores(const att_heads* g, const att_ctx* c, int64_t j0, int rows, float* scores,
+                       int64_t ld) {
+  ATT_EXACT_FMA
+  const int64_t D = c->D;
+  double acc[ATT_GROUP][ATT_KEYS];
+  float kt[ATT_DT * ATT_KEYS];
+  memset(acc, 0, sizeof acc);
+  for (int64_t d0 = 0; d0 < D; d0 += ATT_DT) {
+    const int64_t nd = D - d0 < ATT_DT ? D - d0 : ATT_DT;
+    for (int r = 0; r < ATT_KEYS; ++r) {
+      const float* k = g->k + (j0 + (r < rows ? r : 0)) * g->row + d0;
+      for (int64_t d = 0; d < nd; ++d) kt[d * ATT_KEYS + r] = k[d];
+    }
+    for (int64_t i = 0; i < g->n; ++i) {
+      const float* q = g->q + i * g->stride + d0;
+      double s[ATT_KEYS];
+      memcpy(s, acc[i], sizeof s);
+      for (int64_t d = 0; d < nd; ++d) {
+        const double x = q[d];
+        for (int r = 0; r < ATT_KEYS; ++r) s[r] += x * (double)kt[d * ATT_KEYS + r];
+      }
+      memcpy(acc[i], s, sizeof s);
+    }
+  }
+  for (int64_t i = 0; i < g->n; ++i)
+    for (int r = 0; r < rows; ++r) scores[i * ld + r] = (float)acc[i][r] * c->scale;
+}
+
+/* o[d] += p * v[d] for d < n, in f64 (the product of two f32 values is exact). */
+static void axpy_f64(double* restrict o, double p, const float* restrict v, int64_t n) {
+  ATT_EXACT_FMA
+  for (int64_t d = 0; d < n; ++d) o[d] += p * (double)v[d];
+}
+
+/* Attention of the heads of g for one query row: the interpreter's loops (compiler/interp/
+ * AttentionOps.cpp) with its f64 sums in its order: scores, max, sum_j e_j over j in order,
+ * p_j = f32(e_j / sum), out[d] = f32(sum_j p_j v_j[d]) over j in order. Scores (then the p_j)
+ * live in `scores` when n * len fit (ATT_STACK_SCORES); otherwise they are recomputed (the same
+ * values: the same operations). */
+static void attend_heads(const att_heads* g, const att_ctx* c, float* scores) {
+  const int64_t n = g->n, len = g->len, D = c->D;
+  const int stored = n * len <= ATT_STACK_SCORES;
+  float m[ATT_GROUP], blk[ATT_GROUP * ATT_KEYS];
   double sum[ATT_GROUP];
-  for (int64_t h = 0; h < n; ++h) m[h] = -__builtin_inff(), sum[h] = 0;
-  for (int64_t j = 0; j < len; ++j) {
-    const float* k = kh + j * Hkv * D;
-    if (j + ATT_AHEAD < len) prefetch_row(k + ATT_AHEAD * Hkv * D, D);
-    for (int64_t h = 0; h < n; ++h) {
-      const float s = dot_f32(q + h * D, k, D) * c->scale;
-      if (stored) scores[h * len + j] = s;
-      m[h] = m[h] < s ? s : m[h];
+  for (int64_t i = 0; i < n; ++i) m[i] = -__builtin_inff(), sum[i] = 0;
+  /* 1. scores and their maximum */
+  for (int64_t j0 = 0; j0 < len; j0 += ATT_KEYS) {
+    const int rows = len - j0 < ATT_KEYS ? (int)(len - j0) : ATT_KEYS;
+    for (int64_t j = j0 + ATT_KEYS; j < j0 + 2 * ATT_KEYS && j < len; ++j)
+      prefetch_row(g->k + j * g->row, D); /* the next block */
+    att_scores(g, c, j0, rows, blk, ATT_KEYS);
+    for (int64_t i = 0; i < n; ++i)
+      for (int r = 0; r < rows; ++r) {
+        const float s = blk[i * ATT_KEYS + r];
+        if (stored) scores[i * len + j0 + r] = s;
+        m[i] = m[i] < s ? s : m[i];
+      }
+  }
+  /* 2. e_j = exp(s_j - m) and their f64 sum, j in order */
+  if (stored) {
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t j = 0; j < len; ++j) {
+        const float e = __builtin_expf(scores[i * len + j] - m[i]);
+        scores[i * len + j] = e;
+        sum[i] += e;
+      }
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t j = 0; j < len; ++j) scores[i * len + j] = (float)((double)scores[i * len + j] / sum[i]);
+  } else {
+    for (int64_t j0 = 0; j0 < len; j0 += ATT_KEYS) {
+      const int rows = len - j0 < ATT_KEYS ? (int)(len - j0) : ATT_KEYS;
+      att_scores(g, c, j0, rows, blk, ATT_KEYS);
+      for (int64_t i = 0; i < n; ++i)
+        for (int r = 0; r < rows; ++r) sum[i] += __builtin_expf(blk[i * ATT_KEYS + r] - m[i]);
     }
   }
-  for (int64_t j = 0; j < len; ++j) {
-    const float* k = kh + j * Hkv * D;
-    if (!stored && j + ATT_AHEAD < len) prefetch_row(k + ATT_AHEAD * Hkv * D, D);
-    for (int64_t h = 0; h < n; ++h) {
-      const float s = stored ? scores[h * len + j] : dot_f32(q + h * D, k, D) * c->scale;
-      const float e = __builtin_expf(s - m[h]);
-      if (stored) scores[h * len + j] = e;
-      sum[h] += e;
+  /* 3. out = sum_j p_j v_j in f64, ATT_DCHUNK dims at a time */
+  double acc[ATT_GROUP * ATT_DCHUNK];
+  for (int64_t d0 = 0; d0 < D; d0 += ATT_DCHUNK) {
+    const int64_t nd = D - d0 < ATT_DCHUNK ? D - d0 : ATT_DCHUNK;
+    memset(acc, 0, sizeof(double) * (size_t)(n * ATT_DCHUNK));
+    for (int64_t j0 = 0; j0 < len; j0 += ATT_KEYS) {
+      const int rows = len - j0 < ATT_KEYS ? (int)(len - j0) : ATT_KEYS;
+      if (!stored) {
+        att_scores(g, c, j0, rows, blk, ATT_KEYS);
+        for (int64_t i = 0; i < n; ++i)
+          for (int r = 0; r < rows; ++r)
+            blk[i * ATT_KEYS + r] =
+                (float)((double)__builtin_expf(blk[i * ATT_KEYS + r] - m[i]) / sum[i]);
+      }
+      for (int r = 0; r < rows; ++r) {
+        const float* v = g->v + (j0 + r) * g->row + d0;
+        if (j0 + r + ATT_AHEAD < len) prefetch_row(v + ATT_AHEAD * g->row, nd);
+        for (int64_t i = 0; i < n; ++i) {
+          const float p = stored ? scores[i * len + j0 + r] : blk[i * ATT_KEYS + r];
+          axpy_f64(acc + i * ATT_DCHUNK, p, v, nd);
+        }
+      }
     }
-  }
-  for (int64_t i = 0; i < n * D; ++i) out[i] = 0.0f;
-  for (int64_t j = 0; j < len; ++j) {
-    const float* k = kh + j * Hkv * D;
-    const float* v = vh + j * Hkv * D;
-    if (j + ATT_AHEAD < len) {
-      prefetch_row(v + ATT_AHEAD * Hkv * D, D);
-      if (!stored) prefetch_row(k + ATT_AHEAD * Hkv * D, D);
-    }
-    for (int64_t h = 0; h < n; ++h) {
-      const float e = stored ? scores[h * len + j]
-                             : __builtin_expf(dot_f32(q + h * D, k, D) * c->scale - m[h]);
-      axpy(out + h * D, (float)((double)e / sum[h]), v, D);
-    }
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t d = 0; d < nd; ++d) g->out[i * g->stride + d0 + d] = (float)acc[i * ATT_DCHUNK + d];
   }
 }
 
 /* Tasks: (query row t, kv head); the query heads sharing the kv head go together. */
 static void attention_range(void* vctx, int64_t begin, int64_t end) {
   const att_ctx* c = (const att_ctx*)vctx;
-  const int64_t group = c->Hq / c->Hkv;
+  const int64_t Hq = c->Hq, Hkv = c->Hkv, D = c->D, group = Hq / Hkv;
   float scores[ATT_STACK_SCORES];
   for (int64_t task = begin; task < end; ++task) {
-    const int64_t t = task / c->Hkv, kvh = task % c->Hkv;
-    for (int64_t h = 0; h < group; h += ATT_GROUP)
-      attend_heads(c, t, kvh, kvh * group + h, group - h < ATT_GROUP ? group - h : ATT_GROUP, scores);
+    const int64_t t = task / Hkv, kvh = task % Hkv;
+    /* Heads h0 + i * step read kv head kvh: h / group = kvh, or (test-only) h % Hkv = kvh. */
+    const int modulo = bitnet__fault == BITNET_FAULT_GQA_MODULO;
+    const int64_t step = modulo ? Hkv : 1;
+    for (int64_t h = 0; h < group; h += ATT_GROUP) {
+      const int64_t h0 = modulo ? kvh + h * Hkv : kvh * group + h;
+      att_heads g = {c->q + t * Hq * D + h0 * D, c->o + t * Hq * D + h0 * D,
+                     group - h < ATT_GROUP ? group - h : ATT_GROUP, step * D,
+                     c->kc + kvh * D, c->vc + kvh * D, Hkv * D, c->pos + t + 1};
+      attend_heads(&g, c, scores);
+    }
   }
 }
 
@@ -180,8 +257,10 @@ int64_t bitnetk_attention(const bitnet_call* call, const bitnet_kernel_args* arg
     return bitnetk__fail_iii(call, args, BITNET_ERR_CONTEXT_FULL, "context full: pos ", c.pos,
                              " + ", S, " tokens exceed the cache capacity ", capacity, "");
   const size_t row_bytes = (size_t)(c.Hkv * c.D) * 4;
-  memcpy((float*)kc->data + c.pos * c.Hkv * c.D, k->data, (size_t)S * row_bytes);
-  memcpy((float*)vc->data + c.pos * c.Hkv * c.D, v->data, (size_t)S * row_bytes);
+  /* test-only fault: the new rows at cache row 0 instead of pos */
+  const int64_t write_row = bitnet__fault == BITNET_FAULT_CACHE_AT_ZERO ? 0 : c.pos;
+  memcpy((float*)kc->data + write_row * c.Hkv * c.D, k->data, (size_t)S * row_bytes);
+  memcpy((float*)vc->data + write_row * c.Hkv * c.D, v->data, (size_t)S * row_bytes);
   bk_parallel_for(call, S * c.Hkv, (c.pos + S) * c.D * 4 * (c.Hq / c.Hkv), attention_range, &c);
   return 0;
 }

@@ -8,7 +8,8 @@
  * The inner loops are written for the auto-vectorizer: int16 lanes (products <= 256 in
  * magnitude, at most BL_BLOCK per lane before widening, so they cannot overflow), one weight
  * load shared by four output rows. Rows are split across the pool; weight rows are walked in
- * chunks that stay in L1/L2 while every activation row passes over them (prefill). */
+ * chunks that stay in L1/L2 while every activation row passes over them (prefill).
+ * Test-only faults (bitnet__fault): interleaved-packing (hf2), divide-scale, as the interpreter. */
 #include "targets/kernels/kernel_util.h"
 
 #define BL_LANES 32 /* int16 lanes per accumulator */
@@ -134,7 +135,8 @@ static void hf2_range(void* vctx, int64_t begin, int64_t end) {
         int32_t acc[4];
         dot_hf2_x4(q, c->w + r * c->K, c->K, acc);
         for (int64_t i = 0; i < 4; ++i) {
-          const int64_t row = i * c->R + r;
+          int64_t row = i * c->R + r;
+          if (bitnet__fault == BITNET_FAULT_INTERLEAVED_PACKING) row = 4 * r + i; /* test-only */
           if (row < c->N) y[row] = bl_scale(acc[i], c->rule, c->ws, sm);
         }
       }
@@ -188,6 +190,8 @@ static int64_t bl_prepare(const bitnet_call* call, const bitnet_kernel_args* arg
   c->w = (const uint8_t*)w->data;
   c->y = (float*)y->data;
   c->rule = w->scale_rule;
+  if (bitnet__fault == BITNET_FAULT_DIVIDE_SCALE && c->rule == BITNET_SCALE_MUL)
+    c->rule = BITNET_SCALE_DIV; /* test-only: the wrong scale rule */
   c->ws = (float)w->scale;
   c->chunk = c->K > 0 && BL_CHUNK_BYTES / c->K > 1 ? BL_CHUNK_BYTES / c->K : 1;
   return 0;

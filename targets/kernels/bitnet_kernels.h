@@ -23,6 +23,23 @@ extern "C" {
 /* The bitlinear variants (select-kernels' table in targets/passes/KernelTable.cpp). */
 #define BITNET_BITLINEAR_KERNELS(X) X(hf2) X(i8)
 
+/* Test-only deliberate bugs, to prove that the e2e tests of compiled code are sharp
+ * (bitnetc --inject-fault=NAME, docs/CLI.md): the numbering of the interpreter's enum Fault
+ * (compiler/interp/Interpreter.h; the driver checks that they agree), the same semantics.
+ * Generated code defines bitnet__fault as a constant (BITNET_FAULT_NONE in every normal build),
+ * so O3 folds the kernels' checks away; the native kernel library defines it as 0. */
+enum {
+  BITNET_FAULT_NONE = 0,
+  BITNET_FAULT_SKIP_ACT_QUANT = 1,       /* act_quant: s = 1, q = clip(round(x)) */
+  BITNET_FAULT_PER_TENSOR_ACT_QUANT = 2, /* act_quant: one absmax over the whole tensor */
+  BITNET_FAULT_INTERLEAVED_PACKING = 3,  /* hf2: logical row 4r + i from packed row r, code i */
+  BITNET_FAULT_DIVIDE_SCALE = 4,         /* bitlinear: the mul scale rule applied as div */
+  BITNET_FAULT_GQA_MODULO = 5,           /* attention: query head h reads kv head h % kv_heads */
+  BITNET_FAULT_INTERLEAVED_ROPE = 6,     /* rope: pairs (2i, 2i + 1) instead of (i, i + D/2) */
+  BITNET_FAULT_CACHE_AT_ZERO = 7         /* attention: new k/v at cache rows t, not pos + t */
+};
+extern const int64_t bitnet__fault;
+
 #define BITNET_DECLARE_KERNEL(op) \
   int64_t bitnetk_##op(const bitnet_call* call, const bitnet_kernel_args* args);
 BITNET_KERNEL_OPCODES(BITNET_DECLARE_KERNEL)

@@ -1,38 +1,82 @@
 /* matmul: a f32 [..., M, K] x b f32/bf16/f16 [K, N] (or [N, K] with transpose_b) -> f32
- * [..., N]; or batched, b with a's leading dims. Sums in f32 (the interpreter sums in f64:
- * last-ulp differences, docs/IR.md allows it).
- * transpose_b (the LM head, logits = h @ embed^T with a bf16 table): one row of b at a time,
- * streamed once and dotted with every row of a (32 f32 lanes: the additions of four AVX2 / two
- * AVX-512 registers overlap). Otherwise out[m, cols] += a[m, k] * b[k, cols] over column blocks.
+ * [..., N]; or batched, b with a's leading dims.
+ * Sums exactly as the interpreter (compiler/interp/LinearOps.cpp dotF64): f64, four partial
+ * sums s_l over k = l (mod 4), the K % 4 tail added to s_0 in order, then (s0 + s1) + (s2 + s3),
+ * rounded once to f32. A product of two f32 values is exact in f64, so a fused multiply-add
+ * gives the same sums (contraction is allowed here) and the results are bit-identical to the
+ * interpreter's.
+ * transpose_b (the LM head, logits = h @ embed^T with a bf16 table): rows of b are streamed
+ * once, four at a time (sixteen independent f64 sums in flight), and dotted with every row of a
+ * while the block of MM_ROWS rows stays in L2. Otherwise out[m, cols] accumulates a[m, k] *
+ * b[k, cols] over column blocks in four f64 partial sums per column.
  * Attributes: ints = [transpose_b]. */
 #include "targets/kernels/kernel_util.h"
 
-#define MM_LANES 32
-#define MM_CHUNK 256  /* elements of an f16 row converted at a time */
+#define MM_CHUNK 256  /* elements of an f16 row converted at a time (a multiple of 4) */
 #define MM_COLS 256   /* output columns per task of the non-transposed form */
-#define MM_ROWS 16    /* rows of b per task of the transposed form */
+#define MM_ROWS 16    /* rows of b per task of the transposed form (a multiple of 4) */
 
-/* sum_k a[k] * b[k] in MM_LANES partial sums. */
-static float dot_f32(const float* restrict a, const float* restrict b, int64_t K) {
-  float s[MM_LANES] = {0};
-  int64_t k = 0;
-  for (; k + MM_LANES <= K; k += MM_LANES)
-    for (int l = 0; l < MM_LANES; ++l) s[l] += a[k + l] * b[k + l];
-  for (int l = 0; k + l < K; ++l) s[l] += a[k + l] * b[k + l];
-  for (int w = MM_LANES / 2; w > 0; w /= 2)
-    for (int l = 0; l < w; ++l) s[l] += s[l + w];
-  return s[0];
+#ifdef __clang__
+#define MM_EXACT_FMA _Pragma("clang fp contract(fast)")
+#else
+#define MM_EXACT_FMA
+#endif
+
+/* The four partial sums of four rows of b: s[r][l] += a[k + l] * b_r[k + l] for k = 0, 4, ..
+ * < n (n a multiple of 4). */
+typedef struct mm_acc4 {
+  double s[4][4];
+} mm_acc4;
+
+static void acc4_f32(mm_acc4* restrict acc, const float* restrict a, const float* restrict b0,
+                     const float* restrict b1, const float* restrict b2, const float* restrict b3,
+                     int64_t n) {
+  MM_EXACT_FMA
+  double s[4][4];
+  memcpy(s, acc->s, sizeof s);
+  for (int64_t k = 0; k < n; k += 4)
+    for (int l = 0; l < 4; ++l) {
+      const double x = a[k + l];
+      s[0][l] += x * (double)b0[k + l];
+      s[1][l] += x * (double)b1[k + l];
+      s[2][l] += x * (double)b2[k + l];
+      s[3][l] += x * (double)b3[k + l];
+    }
+  memcpy(acc->s, s, sizeof s);
 }
 
-static float dot_bf16(const float* restrict a, const uint16_t* restrict b, int64_t K) {
-  float s[MM_LANES] = {0};
-  int64_t k = 0;
-  for (; k + MM_LANES <= K; k += MM_LANES)
-    for (int l = 0; l < MM_LANES; ++l) s[l] += a[k + l] * bk_bf16_to_f32(b[k + l]);
-  for (int l = 0; k + l < K; ++l) s[l] += a[k + l] * bk_bf16_to_f32(b[k + l]);
-  for (int w = MM_LANES / 2; w > 0; w /= 2)
-    for (int l = 0; l < w; ++l) s[l] += s[l + w];
-  return s[0];
+static void acc4_bf16(mm_acc4* restrict acc, const float* restrict a, const uint16_t* restrict b0,
+                      const uint16_t* restrict b1, const uint16_t* restrict b2,
+                      const uint16_t* restrict b3, int64_t n) {
+  MM_EXACT_FMA
+  double s[4][4];
+  memcpy(s, acc->s, sizeof s);
+  for (int64_t k = 0; k < n; k += 4)
+    for (int l = 0; l < 4; ++l) {
+      const double x = a[k + l];
+      s[0][l] += x * (double)bk_bf16_to_f32(b0[k + l]);
+      s[1][l] += x * (double)bk_bf16_to_f32(b1[k + l]);
+      s[2][l] += x * (double)bk_bf16_to_f32(b2[k + l]);
+      s[3][l] += x * (double)bk_bf16_to_f32(b3[k + l]);
+    }
+  memcpy(acc->s, s, sizeof s);
+}
+
+/* Row r's result: the tail k in [K4, K) added to s_0 in order, then (s0 + s1) + (s2 + s3). */
+static float acc4_finish(const mm_acc4* acc, int r, const float* a, const float* tail, int64_t n) {
+  MM_EXACT_FMA
+  double s0 = acc->s[r][0];
+  for (int64_t i = 0; i < n; ++i) s0 += (double)a[i] * (double)tail[i];
+  return (float)((s0 + acc->s[r][1]) + (acc->s[r][2] + acc->s[r][3]));
+}
+
+/* The element type of b, converted exactly to f32. */
+static inline float mm_load(int64_t btype, const uint8_t* b, int64_t i) {
+  switch (btype) {
+    case BITNET_BF16: return bk_bf16_to_f32(((const uint16_t*)b)[i]);
+    case BITNET_F16: return bk_f16_to_f32(((const uint16_t*)b)[i]);
+    default: return ((const float*)b)[i];
+  }
 }
 
 typedef struct mm_ctx {
@@ -45,73 +89,88 @@ typedef struct mm_ctx {
   int64_t a_batch, b_batch, o_batch; /* element strides between batches */
 } mm_ctx;
 
-/* transpose_b: task = (batch, block of MM_ROWS rows of b). b is read from memory once, row
- * after row as one sequential stream (what the hardware prefetcher serves best: the LM head is
+/* out[m, n0 .. n0 + rows) for the rows of b at brow[0 .. rows) (rows <= 4; the others point
+ * at brow[0] and are discarded). */
+static void mm_dot4(const mm_ctx* c, const float* a, const uint8_t* const brow[4], int rows,
+                    float* out) {
+  const int64_t K = c->K, K4 = K & ~(int64_t)3;
+  mm_acc4 acc;
+  memset(&acc, 0, sizeof acc);
+  float conv[4][MM_CHUNK];
+  if (c->btype == BITNET_F32) {
+    acc4_f32(&acc, a, (const float*)brow[0], (const float*)brow[1], (const float*)brow[2],
+             (const float*)brow[3], K4);
+  } else if (c->btype == BITNET_BF16) {
+    acc4_bf16(&acc, a, (const uint16_t*)brow[0], (const uint16_t*)brow[1],
+              (const uint16_t*)brow[2], (const uint16_t*)brow[3], K4);
+  } else { /* f16: converted in chunks of MM_CHUNK (a multiple of 4: the lanes stay in step) */
+    for (int64_t k0 = 0; k0 < K4; k0 += MM_CHUNK) {
+      const int64_t len = K4 - k0 < MM_CHUNK ? K4 - k0 : MM_CHUNK;
+      for (int r = 0; r < 4; ++r)
+        for (int64_t i = 0; i < len; ++i) conv[r][i] = mm_load(c->btype, brow[r], k0 + i);
+      acc4_f32(&acc, a + k0, conv[0], conv[1], conv[2], conv[3], len);
+    }
+  }
+  for (int r = 0; r < rows; ++r) {
+    float tail[4];
+    for (int64_t i = 0; i < K - K4; ++i) tail[i] = mm_load(c->btype, brow[r], K4 + i);
+    out[r] = acc4_finish(&acc, r, a + K4, tail, K - K4);
+  }
+}
+
+/* transpose_b: task = (batch, block of MM_ROWS rows of b). b is read from memory once, four
+ * rows at a time (four sequential streams, which the hardware prefetchers serve: the LM head is
  * bandwidth-bound); the block stays in L2 while every row of a is dotted with it. */
 static void mm_trans_range(void* vctx, int64_t begin, int64_t end) {
   const mm_ctx* c = (const mm_ctx*)vctx;
-  const int64_t K = c->K, N = c->N, M = c->M;
-  float conv[MM_CHUNK];
+  const int64_t K = c->K, N = c->N, M = c->M, esize = bk_dtype_size(c->btype);
   for (int64_t t = begin; t < end; ++t) {
     const int64_t batch = t / c->blocks, n0 = MM_ROWS * (t % c->blocks);
     const int64_t n1 = n0 + MM_ROWS < N ? n0 + MM_ROWS : N;
     const float* a = c->a + batch * c->a_batch;
     float* o = c->o + batch * c->o_batch;
-    if (c->btype == BITNET_F32 || c->btype == BITNET_BF16) {
-      /* The block of b rows stays in L2 while each row of a passes over it. */
-      for (int64_t m = 0; m < M; ++m)
-        for (int64_t n = n0; n < n1; ++n) {
-          const int64_t boff = batch * c->b_batch + n * K;
-          o[m * N + n] = c->btype == BITNET_F32
-                             ? dot_f32(a + m * K, (const float*)c->b + boff, K)
-                             : dot_bf16(a + m * K, (const uint16_t*)c->b + boff, K);
-        }
-      continue;
-    }
-    for (int64_t n = n0; n < n1; ++n) { /* f16: converted in chunks into f32 on the stack */
-      const int64_t boff = batch * c->b_batch + n * K;
-      for (int64_t m = 0; m < M; ++m) o[m * N + n] = 0.0f;
-      for (int64_t k0 = 0; k0 < K; k0 += MM_CHUNK) {
-        const int64_t len = K - k0 < MM_CHUNK ? K - k0 : MM_CHUNK;
-        const uint16_t* row = (const uint16_t*)c->b + boff + k0;
-        for (int64_t i = 0; i < len; ++i) conv[i] = bk_f16_to_f32(row[i]);
-        for (int64_t m = 0; m < M; ++m) o[m * N + n] += dot_f32(a + m * K + k0, conv, len);
+    for (int64_t m = 0; m < M; ++m)
+      for (int64_t n = n0; n < n1; n += 4) {
+        const int rows = n1 - n < 4 ? (int)(n1 - n) : 4;
+        const uint8_t* brow[4];
+        for (int r = 0; r < 4; ++r)
+          brow[r] = c->b + (batch * c->b_batch + (n + (r < rows ? r : 0)) * K) * esize;
+        mm_dot4(c, a + m * K, brow, rows, o + m * N + n);
       }
-    }
   }
 }
 
-/* o[0, n) += x * b[0, n) */
-static void axpy_f32(float* restrict o, float x, const float* restrict b, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) o[i] += x * b[i];
-}
-static void axpy_bf16(float* restrict o, float x, const uint16_t* restrict b, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) o[i] += x * bk_bf16_to_f32(b[i]);
+/* s[l][i] += x * b[i] for the columns i < n (the partial sum l of each column). */
+static void axpy_f64(double* restrict s, float x, const float* restrict b, int64_t n) {
+  MM_EXACT_FMA
+  const double xd = x;
+  for (int64_t i = 0; i < n; ++i) s[i] += xd * (double)b[i];
 }
 
-/* b [K, N]: task = (batch, block of MM_COLS output columns). */
+/* b [K, N]: task = (batch, block of MM_COLS output columns); per column the four partial sums
+ * of the interpreter (k = l mod 4 for k < K4, the tail into s_0). */
 static void mm_plain_range(void* vctx, int64_t begin, int64_t end) {
   const mm_ctx* c = (const mm_ctx*)vctx;
-  const int64_t K = c->K, N = c->N;
+  const int64_t K = c->K, N = c->N, K4 = K & ~(int64_t)3;
   float conv[MM_COLS];
+  double s[4][MM_COLS];
   for (int64_t t = begin; t < end; ++t) {
     const int64_t batch = t / c->blocks, n0 = MM_COLS * (t % c->blocks);
     const int64_t n = N - n0 < MM_COLS ? N - n0 : MM_COLS;
     for (int64_t m = 0; m < c->M; ++m) {
       const float* a = c->a + batch * c->a_batch + m * K;
       float* o = c->o + batch * c->o_batch + m * N + n0;
-      for (int64_t i = 0; i < n; ++i) o[i] = 0.0f;
+      memset(s, 0, sizeof s);
       for (int64_t k = 0; k < K; ++k) {
         const int64_t off = batch * c->b_batch + k * N + n0;
-        if (c->btype == BITNET_F32) {
-          axpy_f32(o, a[k], (const float*)c->b + off, n);
-        } else if (c->btype == BITNET_BF16) {
-          axpy_bf16(o, a[k], (const uint16_t*)c->b + off, n);
-        } else {
-          for (int64_t i = 0; i < n; ++i) conv[i] = bk_f16_to_f32(((const uint16_t*)c->b)[off + i]);
-          axpy_f32(o, a[k], conv, n);
+        const float* row = (const float*)c->b + off;
+        if (c->btype != BITNET_F32) {
+          for (int64_t i = 0; i < n; ++i) conv[i] = mm_load(c->btype, c->b, off + i);
+          row = conv;
         }
+        axpy_f64(s[k < K4 ? k & 3 : 0], a[k], row, n);
       }
+      for (int64_t i = 0; i < n; ++i) o[i] = (float)((s[0][i] + s[1][i]) + (s[2][i] + s[3][i]));
     }
   }
 }

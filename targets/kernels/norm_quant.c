@@ -1,8 +1,9 @@
 /* rms_norm and act_quant, per row of the last dim (docs/IR.md).
- * rms_norm: r = 1 / sqrt(mean(x^2) + eps) with the sum of squares in f64 (eight partial sums;
- *           the products are exact in f64), rounded to f32; y = w * (x * r) in f32.
+ * rms_norm: r = 1 / sqrt(mean(x^2) + eps) with the sum of squares in f64 in the interpreter's
+ *           order (bit-identical), rounded to f32; y = w * (x * r) in f32.
  * act_quant: s = 127 / max(max_k |x_k|, 1e-5); q = clamp(roundeven(x * s), -128, 127), the
- *            same f32 operations as the interpreter, so q and s are bit-exact. */
+ *            same f32 operations as the interpreter, so q and s are bit-exact.
+ * Test-only faults (bitnet__fault): skip-act-quant, per-tensor-act-quant, as the interpreter. */
 #include "targets/kernels/kernel_util.h"
 
 typedef struct norm_ctx {
@@ -14,13 +15,11 @@ typedef struct norm_ctx {
   float eps;
 } norm_ctx;
 
+/* The interpreter's sum: f64 (the squares are exact), i = 0, 1, .. in order, so the mean is
+ * bit-identical. One dependent add per element: negligible next to the row's other work. */
 static double sum_squares(const float* restrict x, int64_t n) {
-  double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (int l = 0; l < 8; ++l) acc[l] += (double)x[i + l] * (double)x[i + l];
-  double sum = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-  for (; i < n; ++i) sum += (double)x[i] * (double)x[i];
+  double sum = 0;
+  for (int64_t i = 0; i < n; ++i) sum += (double)x[i] * (double)x[i];
   return sum;
 }
 
@@ -72,6 +71,7 @@ typedef struct quant_ctx {
   int8_t* q;
   float* s;
   int64_t K;
+  float tensor_max; /* BITNET_FAULT_PER_TENSOR_ACT_QUANT only */
 } quant_ctx;
 
 /* std::max(m, v) as the interpreter computes it: a NaN element never becomes the maximum. */
@@ -98,8 +98,14 @@ static void act_quant_range(void* vctx, int64_t begin, int64_t end) {
   const quant_ctx* c = (const quant_ctx*)vctx;
   for (int64_t row = begin; row < end; ++row) {
     const float* x = c->x + row * c->K;
-    const float m = abs_max(x, c->K);
-    const float scale = 127.0f / (m < 1e-5f ? 1e-5f : m);
+    float scale;
+    if (bitnet__fault == BITNET_FAULT_SKIP_ACT_QUANT) {
+      scale = 1.0f; /* test-only: no quantization scale */
+    } else {
+      float m = abs_max(x, c->K);
+      if (bitnet__fault == BITNET_FAULT_PER_TENSOR_ACT_QUANT) m = c->tensor_max; /* test-only */
+      scale = 127.0f / (m < 1e-5f ? 1e-5f : m);
+    }
     c->s[row] = scale;
     quantize_row(x, c->q + row * c->K, c->K, scale);
   }
@@ -112,8 +118,9 @@ int64_t bitnetk_act_quant(const bitnet_call* call, const bitnet_kernel_args* arg
   if (x->dtype != BITNET_F32 || x->rank < 1)
     return bitnetk__fail(call, args, BITNET_ERR_INTERNAL, "expects x f32 [..., K]");
   quant_ctx c = {(const float*)x->data, (int8_t*)args->results[0].data,
-                 (float*)args->results[1].data, bk_last_dim(x)};
+                 (float*)args->results[1].data, bk_last_dim(x), 0.0f};
   const int64_t rows = bk_dims_product(x, 0, x->rank - 1);
+  if (bitnet__fault == BITNET_FAULT_PER_TENSOR_ACT_QUANT) c.tensor_max = abs_max(c.x, rows * c.K);
   bk_parallel_for(call, rows, 4 * c.K, act_quant_range, &c);
   return 0;
 }

@@ -2,7 +2,9 @@
 
 #include <filesystem>
 
+#include "compiler/interp/Interpreter.h"
 #include "compiler/support/Error.h"
+#include "targets/kernels/bitnet_kernels.h"
 
 namespace bitnetc::driver {
 
@@ -55,6 +57,19 @@ target::EmitKind emitFromName(const std::string& name) {
   fail("--emit: unknown kind '", name, "' (lib, static, obj, llvm-ir, asm, bir)");
 }
 
+// --inject-fault=NAME (test-only, not in --help): the interpreter's fault names, and the kernels'
+// numbering of the same faults.
+int64_t kernelFault(const std::string& name) {
+  static_assert(int(Fault::None) == BITNET_FAULT_NONE && int(Fault::SkipActQuant) == BITNET_FAULT_SKIP_ACT_QUANT &&
+                int(Fault::PerTensorActQuant) == BITNET_FAULT_PER_TENSOR_ACT_QUANT &&
+                int(Fault::InterleavedPacking) == BITNET_FAULT_INTERLEAVED_PACKING &&
+                int(Fault::DivideScale) == BITNET_FAULT_DIVIDE_SCALE && int(Fault::GqaModulo) == BITNET_FAULT_GQA_MODULO &&
+                int(Fault::InterleavedRope) == BITNET_FAULT_INTERLEAVED_ROPE &&
+                int(Fault::CacheAtZero) == BITNET_FAULT_CACHE_AT_ZERO,
+                "targets/kernels/bitnet_kernels.h numbers the faults as compiler/interp/Interpreter.h");
+  return int64_t(faultFromName(name));
+}
+
 target::EmitKind emitFromExtension(const std::string& output) {
   using target::EmitKind;
   const std::string ext = std::filesystem::path(output).extension().string();
@@ -97,6 +112,7 @@ DriverOptions parseDriverOptions(int argc, char** argv) {
     else if (valueOf("-mcpu", o.cpu) || valueOf("-mattr", o.attrs)) continue;
     else if (valueOf("--name", o.name)) continue;
     else if (valueOf("--kernel", o.kernel)) continue;
+    else if (valueOf("--inject-fault", v)) o.fault = kernelFault(v);
     else if (valueOf("--emit", v)) {
       o.emit = emitFromName(v);
       o.emitGiven = true;

@@ -20,6 +20,7 @@ struct DriverOptions {
   int64_t maxContext = 0;
   int64_t maxBatch = 512;
   std::string kernel;
+  int64_t fault = 0;               // hidden --inject-fault=NAME (test-only): BITNET_FAULT_*
   bool verbose = false;
   PassManagerOptions passes;       // --print-ir-after-all, --time-passes, ... for the IR pipeline
   bool help = false, version = false;
