@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <map>
+#include <set>
 
 #include <llvm/IR/Constants.h>
 #include <llvm/IR/Function.h>
@@ -281,16 +282,17 @@ llvm::Function* EntryEmitter::emitOpFunction(const Op& op, const std::string& la
 // [0, the smallest state's leading dim]. Otherwise BITNET_ERR_INVALID_ARGUMENT before any kernel
 // runs (the runtime chunks and checks first; this keeps a bad call from overrunning scratch).
 void EntryEmitter::emitCallChecks(llvm::Function* entry) {
-  std::map<std::string, bool> used;
+  std::set<std::string> used;
   auto use = [&](const Value* v) {
     for (const Dim& d : v->type.dims)
-      if (d.isDynamic()) used[d.name] = true;
+      if (d.isDynamic()) used.insert(d.name);
   };
   for (const Value* v : function_.inputs()) use(v);
   for (const Value* v : function_.outputs()) use(v);
   for (const auto& op : function_.ops())
     for (const Value* r : op->results) use(r);
-  for (const auto& [name, max] : module_.dims()) {  // declaration order; max: the IR bound
+  for (const auto& dim : module_.dims()) {  // in declaration order
+    const std::string& name = dim.first;
     if (!used.count(name)) continue;
     auto it = plan_.bounds.find(name);
     if (it == plan_.bounds.end()) fail("@", function_.name(), ": dynamic dim ?", name, " has no bound");
@@ -312,6 +314,7 @@ void EntryEmitter::emitCheck(llvm::Function* entry, llvm::Value* value, int64_t 
   b_.SetInsertPoint(bad);
   auto* snprintfType = llvm::FunctionType::get(b_.getInt32Ty(), {ptr(), i64(), ptr()}, true);
   llvm::FunctionCallee snprintf = out_.getOrInsertFunction("snprintf", snprintfType);
+  // Function names have no '%' (docs/IR.md: letters, digits, _ . $).
   const std::string format = "@" + function_.name() + ": " + what +
                              " = %lld is outside [0, %lld], the sizes its code was compiled for";
   // Loaded here, not through callField(): this block dominates nothing after it.
