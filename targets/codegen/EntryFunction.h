@@ -1,5 +1,7 @@
 // One entry function per IR function: `i64 @bitnet__fn_<name>(ptr %call)` (bitnet_entry_fn).
-// It calls one internal function per op, `i64 @bitnet__op_<name>.<first result>(ptr %call)`,
+// It first refuses sizes the memory plan cannot hold (a dynamic dim over its planning bound,
+// state_rows over the states' rows: BITNET_ERR_INVALID_ARGUMENT), then calls one internal
+// function per op, `i64 @bitnet__op_<name>.<first result>(ptr %call)`,
 // which fills a bitnet_kernel_args on the stack (operand and result tensors with their data
 // pointers and actual dims, attributes as KernelAbi.h encodes them) and returns the status of
 // the op's kernel; the entry returns the first non-zero status at once. Outputs that no op writes
