@@ -23,6 +23,8 @@ std::string moduleMetadataJson(const Module& module) {
   auto number = [](double d) { return std::isfinite(d) ? nlohmann::json(d) : nlohmann::json(); };
   nlohmann::json j = nlohmann::json::object();
   for (const auto& [name, value] : module.attrs.entries()) {
+    // The tokenizer attribute is a path on the build machine; its bytes are embedded instead.
+    if (name == "tokenizer") continue;
     std::visit(
         [&](const auto& v) {
           using T = std::decay_t<decltype(v)>;
