@@ -94,8 +94,9 @@ void compileModule(Module& module, const BackendOptions& options, EmitKind emit,
   stage.begin("codegen (object)");
   emitMachineCode(m, *compiled.machine, MachineOutput::Object, object);
   stage.end();
-  if (emit == EmitKind::Obj) {
+  if (emit == EmitKind::Obj) {  // the weights go beside it: a second object, or the .weights file
     if (external) writeWeightsFile(plan, hash, options.prefix, weightsFile);
+    else writeWeightsObject(plan, options.target.triple, options.prefix + "__weights", stemPath + ".weights.o");
     return;
   }
 
