@@ -35,6 +35,9 @@ void linkSharedLibrary(const TargetInfo& target, const LinkInputs& inputs, const
                                    "-m", x86 ? "elf_x86_64" : "aarch64linux",
                                    "--no-undefined", "-z", "noexecstack", "-z", "relro", "-z", "now",
                                    "--hash-style=gnu", "--build-id", "--eh-frame-hdr", "--strip-debug",
+                                   // The tokenizer archive exports nothing (std:: templates keep default
+                                   // visibility whatever -fvisibility says).
+                                   "--exclude-libs", "ALL",
                                    "--as-needed"};
   if (x86) {
     // The host toolchain's files, found by CMake (see targets/CMakeLists.txt).
