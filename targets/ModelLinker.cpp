@@ -1,6 +1,7 @@
 #include "targets/ModelLinker.h"
 
 #include <llvm/Bitcode/BitcodeReader.h>
+#include <llvm/IR/Constants.h>
 #include <llvm/IR/Module.h>
 #include <llvm/Linker/Linker.h>
 #include <llvm/Support/Error.h>
@@ -46,11 +47,20 @@ void linkModelModule(llvm::Module& generated, const TargetInfo& target, const st
     if (llvm::Linker::linkModules(generated, std::move(lib)))
       fail("internal: linking the ", library, " bitcode into the model failed");
   }
-  if (withTokenizer)
-    for (const char* name : {"bitnet_tokenizer_create", "bitnet_tokenizer_free",
-                             "bitnet_tokenizer_encode", "bitnet_tokenizer_decode"})
-      if (llvm::Function* f = generated.getFunction(name); f && f->isDeclaration())
-        f->setLinkage(llvm::GlobalValue::ExternalLinkage);
+  // The runtime declares the tokenizer shim weak. Linked: make the references strong. Not
+  // linked: they are null, said here rather than left to the linker (an undefined hidden weak
+  // symbol is address 0, out of 32-bit range of code placed after a >2 GiB weight blob).
+  for (const char* name : {"bitnet_tokenizer_create", "bitnet_tokenizer_free",
+                           "bitnet_tokenizer_encode", "bitnet_tokenizer_decode"}) {
+    llvm::Function* f = generated.getFunction(name);
+    if (!f || !f->isDeclaration()) continue;
+    if (withTokenizer) {
+      f->setLinkage(llvm::GlobalValue::ExternalLinkage);
+    } else {
+      f->replaceAllUsesWith(llvm::ConstantPointerNull::get(f->getType()));
+      f->eraseFromParent();
+    }
+  }
   std::set<std::string> exported = {prefix + "__weights"};
   if (exportDescriptor) exported.insert("bitnet__model");
   for (llvm::Function& f : generated) {
