@@ -13,6 +13,7 @@
 #include "compiler/pass/PassManager.h"
 #include "compiler/pass/PassRegistry.h"
 #include "compiler/support/Error.h"
+#include "compiler/support/ParseInt.h"
 #include "frontends/safetensors/Import.h"
 #include "passes/Passes.h"
 #include "compiler/support/ToolMain.h"
@@ -30,17 +31,6 @@ constexpr const char* kUsage =
     "  -mtriple/-mcpu/-mattr: the target of the target passes (select-kernels, pack-weights);\n"
     "  default the host. --kernel=NAME: select-kernels gives every bitlinear this kernel.\n";
 
-int64_t parseCount(const std::string& flag, const std::string& text) {
-  size_t used = 0;
-  int64_t v = -1;
-  try {
-    v = std::stoll(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != text.size() || v <= 0) bitnetc::fail(flag, " expects a positive integer, got '", text, "'");
-  return v;
-}
 
 int run(int argc, char** argv) {
   using namespace bitnetc;
@@ -68,8 +58,8 @@ int run(int argc, char** argv) {
         targetFlag("--kernel", targetOptions.kernel))
       continue;
     if (arg == "-o") output = needValue();
-    else if (arg == "--max-context") maxContext = parseCount(arg, needValue());
-    else if (arg.rfind("--max-context=", 0) == 0) maxContext = parseCount("--max-context", arg.substr(14));
+    else if (arg == "--max-context") maxContext = parsePositiveInt(arg, needValue());
+    else if (arg.rfind("--max-context=", 0) == 0) maxContext = parsePositiveInt("--max-context", arg.substr(14));
     else if (arg == "--list-passes") listPasses = true;
     else if (arg == "-h" || arg == "--help") {
       std::cout << kUsage;

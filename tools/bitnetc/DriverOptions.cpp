@@ -4,6 +4,7 @@
 
 #include "compiler/interp/Interpreter.h"
 #include "compiler/support/Error.h"
+#include "compiler/support/ParseInt.h"
 #include "targets/kernels/bitnet_kernels.h"
 
 namespace bitnetc::driver {
@@ -34,17 +35,6 @@ const char* const kUsage =
 
 namespace {
 
-int64_t positive(const std::string& flag, const std::string& text) {
-  size_t used = 0;
-  int64_t v = -1;
-  try {
-    v = std::stoll(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != text.size() || v <= 0) fail(flag, " expects a positive integer, got '", text, "'");
-  return v;
-}
 
 target::EmitKind emitFromName(const std::string& name) {
   using target::EmitKind;
@@ -120,8 +110,8 @@ DriverOptions parseDriverOptions(int argc, char** argv) {
       if (v == "embed") o.weights = target::WeightsMode::Embed;
       else if (v == "external") o.weights = target::WeightsMode::External;
       else fail("--weights: unknown mode '", v, "' (embed, external)");
-    } else if (valueOf("--max-context", v)) o.maxContext = positive("--max-context", v);
-    else if (valueOf("--max-batch", v)) o.maxBatch = positive("--max-batch", v);
+    } else if (valueOf("--max-context", v)) o.maxContext = parsePositiveInt("--max-context", v);
+    else if (valueOf("--max-batch", v)) o.maxBatch = parsePositiveInt("--max-batch", v);
     else if (arg.size() > 1 && arg[0] == '-') fail("unknown option '", arg, "' (see bitnetc --help)");
     else if (!o.input.empty()) fail("more than one input ('", o.input, "' and '", arg, "')");
     else o.input = arg;
