@@ -59,17 +59,19 @@ bitnet_status bitnet__public_eval(bitnet_session* s, const int32_t* tokens, int6
   if (!logits && mode != BITNET_LOGITS_NONE)
     return bitnet_rt_session_fail(s, BITNET_ERR_INVALID_ARGUMENT,
                                   "eval: logits is NULL (only BITNET_LOGITS_NONE allows that)");
+  /* The context before the ids: a count that cannot fit (a capacity passed for a count, say)
+   * must not make the scan below read past the caller's buffer. */
+  if (n > s->n_ctx - s->n_past)
+    return bitnet_rt_session_fail(s, BITNET_ERR_CONTEXT_FULL,
+                                  "eval: %lld tokens after the %lld in the cache exceed the "
+                                  "session's context of %lld tokens",
+                                  (long long)n, (long long)s->n_past, (long long)s->n_ctx);
   const int64_t vocab = d->vocab_size;
   for (int64_t i = 0; i < n; ++i)
     if (tokens[i] < 0 || tokens[i] >= vocab)
       return bitnet_rt_session_fail(s, BITNET_ERR_TOKEN_OUT_OF_RANGE,
                                     "eval: token id %d at index %lld is outside [0, %lld)",
                                     (int)tokens[i], (long long)i, (long long)vocab);
-  if (n > s->n_ctx - s->n_past)
-    return bitnet_rt_session_fail(s, BITNET_ERR_CONTEXT_FULL,
-                                  "eval: %lld tokens after the %lld in the cache exceed the "
-                                  "session's context of %lld tokens",
-                                  (long long)n, (long long)s->n_past, (long long)s->n_ctx);
 
   /* n_past moves only when every chunk succeeded: a failed eval leaves the session as it was
    * (rows written past n_past are overwritten by the next eval). */

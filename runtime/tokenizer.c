@@ -29,15 +29,17 @@ void bitnet_rt_tokenizer_close(bitnet_model* m) {
  * applications that only evaluate never pay for it). Fails with the model's error set. */
 static bitnet_status get_tokenizer(bitnet_model* m, const char* call, const bitnet_tokenizer** out) {
   const bitnet_model_desc* d = m->desc;
-  if (!bitnet_rt_has_tokenizer_shim())
-    return bitnet_rt_model_fail(m, BITNET_ERR_UNSUPPORTED,
-                                "%s: this library was built without the tokenizer (target %s)",
-                                call, d->target ? d->target : "?");
+  /* The model's own lack first: the backend links the shim only for models with a tokenizer,
+   * so a checkpoint without tokenizer.json also lacks the shim, on every target. */
   if (!d->tokenizer_json || d->tokenizer_json_bytes <= 0)
     return bitnet_rt_model_fail(m, BITNET_ERR_UNSUPPORTED,
                                 "%s: model '%s' was compiled without a tokenizer (its checkpoint "
                                 "has no tokenizer.json)",
                                 call, d->name ? d->name : "");
+  if (!bitnet_rt_has_tokenizer_shim())
+    return bitnet_rt_model_fail(m, BITNET_ERR_UNSUPPORTED,
+                                "%s: this library was built without the tokenizer (target %s)",
+                                call, d->target ? d->target : "?");
   char error[BITNET_RT_ERROR_SIZE] = "";
   pthread_mutex_lock(&m->lock);
   if (!m->tokenizer)

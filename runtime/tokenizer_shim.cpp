@@ -102,7 +102,24 @@ int64_t bitnet_tokenizer_decode(const bitnet_tokenizer* t, const int32_t* tokens
   // The only bitnetc::Error decode throws is an id that is neither in the vocab nor added.
   return guarded(error, error_size, BITNET_ERR_TOKEN_OUT_OF_RANGE, [&]() -> int64_t {
     std::vector<int32_t> ids(tokens, tokens + n);
-    std::string out = t->tokenizer.decode(ids, skip_special != 0);
+    std::string out;
+    try {
+      out = t->tokenizer.decode(ids, skip_special != 0);
+    } catch (const bitnetc::Error&) {
+      // Name the first unknown id with its index, as eval does (the caller's list may be long).
+      for (int64_t i = 0; i < n; ++i) {
+        try {
+          (void)t->tokenizer.tokenString(tokens[i]);
+        } catch (const bitnetc::Error&) {
+          if (error && error_size > 0)
+            std::snprintf(error, error_size,
+                          "unknown token id %d at index %lld (the tokenizer's vocab size is %d)",
+                          int(tokens[i]), (long long)i, int(t->tokenizer.vocabSize()));
+          return BITNET_ERR_TOKEN_OUT_OF_RANGE;
+        }
+      }
+      throw;
+    }
     *n_bytes = out.size();
     if (out.size() > capacity) {  // nothing written: the caller retries with *n_bytes
       bufferTooSmall(error, error_size, "bytes", out.size(), capacity);

@@ -60,7 +60,8 @@ static bitnet_status open_file(bitnet_model* m, const char* path, int verify, in
                                char* error, size_t error_size) {
   const bitnet_model_desc* d = m->desc;
   char reason[256];
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  /* O_NONBLOCK: opening a FIFO (or a device) must not wait for a writer; fstat refuses it. */
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     const char* text = strerror_r(errno, reason, sizeof reason);
     bitnet_rt_message(error, error_size,
