@@ -25,6 +25,9 @@ config.substitutions.append(("%srcroot", config.bitnetc_src_root))
 
 if os.path.exists("/usr/bin/node"):
     config.available_features.add("node")
+# Memory checks of programs linking compiled models (test/lit/runtime/valgrind.test).
+if os.path.exists("/usr/bin/valgrind"):
+    config.available_features.add("valgrind")
 
 # C/C++ compilers for programs that link compiled models (examples, runtime tests).
 config.substitutions.append(("%cc", "cc"))
