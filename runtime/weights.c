@@ -22,8 +22,9 @@ static const char* model_name(const bitnet_model* m) {
   return m->desc->name ? m->desc->name : "(unnamed)";
 }
 
-/* file_name beside the library that holds this runtime (dladdr on one of its functions), or
- * in the current directory when that cannot be told (a static executable, the JIT). */
+/* file_name beside the library that holds this runtime (dladdr on one of its functions; in a
+ * static executable that is the executable's path as started), or in the current directory when
+ * that path has no directory part (the JIT, a program found through PATH). */
 static int default_weights_path(const char* file_name, char* path, size_t size) {
   if (file_name[0] == '/') return snprintf(path, size, "%s", file_name) < (int)size;
   Dl_info info;

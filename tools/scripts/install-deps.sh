@@ -10,7 +10,7 @@ packages=(
   libonnx-dev libprotobuf-dev protobuf-compiler libabsl-dev libgtest-dev
   nlohmann-json3-dev libpcre2-dev python3-numpy python3-onnx python3-torch
   nodejs npm
-  qemu-user libc6-arm64-cross libc6-dev-arm64-cross
+  qemu-user libc6-arm64-cross libc6-dev-arm64-cross valgrind
 )
 missing=()
 for p in "${packages[@]}"; do
