@@ -1,9 +1,10 @@
 /* The op kernels: one `bitnetk_<opcode>` per opcode of compiler/ir/OpDefs.cpp, with the
  * signature of bitnet_kernel_fn (runtime/abi/bitnet_abi.h), plus the bitlinear variants that
  * select-kernels names in the `kernel` attribute (bitnetk_bitlinear_<kernel>).
- * Semantics: docs/IR.md, bit-exact with the reference interpreter (compiler/interp/) for
- * integer results, act_quant and bitlinear; float sums may run in f32 where the interpreter
- * uses f64 (last-ulp differences). Compiled to bitcode per target triple and natively (tests). */
+ * Semantics: docs/IR.md, bit-exact with the reference interpreter (compiler/interp/): the same
+ * f32 operations and libm calls, integer sums in any order, float sums in f64 in the
+ * interpreter's order (docs/TESTING.md). Compiled to bitcode per target triple and natively
+ * (tests). */
 #ifndef BITNET_KERNELS_H
 #define BITNET_KERNELS_H
 
