@@ -18,6 +18,7 @@
 #include "targets/EmbeddedBlobs.h"
 #include "targets/ModelHeader.h"
 #include "targets/SharedLibraryLink.h"
+#include "targets/StagedOutputs.h"
 #include "targets/StaticArchive.h"
 #include "targets/TargetMachine.h"
 #include "targets/TempDir.h"
@@ -58,11 +59,14 @@ void writeLlvmIr(const llvm::Module& m, const std::string& path) {
 void compileModule(Module& module, const BackendOptions& options, EmitKind emit,
                    const std::string& output) {
   StageTimer stage(options.progress);
+  // Every file is written under a temporary name and renamed at the end (StagedOutputs.h).
+  StagedOutputs outputs;
   runTargetPasses(module, options);
   if (emit == EmitKind::Bir) {
     std::ostringstream text;
     printModule(module, text);
-    writeText(output, text.str());
+    writeText(outputs.stage(output), text.str());
+    outputs.commit();
     return;
   }
   const std::string stemPath = withoutExtension(output);
@@ -80,23 +84,29 @@ void compileModule(Module& module, const BackendOptions& options, EmitKind emit,
                                             external ? baseName(weightsFile) : "");
   llvm::Module& m = *compiled.module;
   if (emit == EmitKind::LlvmIr) {
-    writeLlvmIr(m, output);
+    writeLlvmIr(m, outputs.stage(output));
+    outputs.commit();
     return;
   }
   if (emit == EmitKind::Asm) {
     stage.begin("codegen (asm)");
-    emitMachineCode(m, *compiled.machine, MachineOutput::Assembly, output);
+    emitMachineCode(m, *compiled.machine, MachineOutput::Assembly, outputs.stage(output));
     stage.end();
+    outputs.commit();
     return;
   }
   TempDir temp;
-  const std::string object = emit == EmitKind::Obj ? output : temp.path("model.o");
+  const std::string object = emit == EmitKind::Obj ? outputs.stage(output) : temp.path("model.o");
   stage.begin("codegen (object)");
   emitMachineCode(m, *compiled.machine, MachineOutput::Object, object);
   stage.end();
   if (emit == EmitKind::Obj) {  // the weights go beside it: a second object, or the .weights file
-    if (external) writeWeightsFile(plan, hash, options.prefix, weightsFile);
-    else writeWeightsObject(plan, options.target.triple, options.prefix + "__weights", stemPath + ".weights.o");
+    if (external)
+      writeWeightsFile(plan, hash, options.prefix, outputs.stage(weightsFile));
+    else
+      writeWeightsObject(plan, options.target.triple, options.prefix + "__weights",
+                         outputs.stage(stemPath + ".weights.o"));
+    outputs.commit();
     return;
   }
 
@@ -104,7 +114,7 @@ void compileModule(Module& module, const BackendOptions& options, EmitKind emit,
   inputs.objects.push_back(object);
   stage.begin(external ? "write weights file" : "write weights object");
   if (external) {
-    writeWeightsFile(plan, hash, options.prefix, weightsFile);
+    writeWeightsFile(plan, hash, options.prefix, outputs.stage(weightsFile));
   } else {
     inputs.objects.push_back(temp.path("weights.o"));
     writeWeightsObject(plan, options.target.triple, options.prefix + "__weights", inputs.objects.back());
@@ -120,14 +130,15 @@ void compileModule(Module& module, const BackendOptions& options, EmitKind emit,
   }
   if (emit == EmitKind::Lib) {
     stage.begin("link (lld)");
-    linkSharedLibrary(options.target, inputs, output);
+    linkSharedLibrary(options.target, inputs, outputs.stage(output), baseName(output));
     stage.end();
   } else {
     stage.begin("archive");
-    writeStaticArchive(inputs, output);
+    writeStaticArchive(inputs, outputs.stage(output));
     stage.end();
   }
-  writeText(stemPath + ".h", generateModelHeader(module, options, emit, baseName(output)));
+  writeText(outputs.stage(stemPath + ".h"), generateModelHeader(module, options, emit, baseName(output)));
+  outputs.commit();
 }
 
 }  // namespace bitnetc::target

@@ -18,20 +18,16 @@ std::mutex& lldMutex() {
   return m;
 }
 
-std::string baseName(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
 }  // namespace
 
 std::string staticLinkFlags(bool withTokenizer) {
   return withTokenizer ? "-lstdc++ -lpcre2-8 -lm -lpthread" : "-lm -lpthread";
 }
 
-void linkSharedLibrary(const TargetInfo& target, const LinkInputs& inputs, const std::string& output) {
+void linkSharedLibrary(const TargetInfo& target, const LinkInputs& inputs, const std::string& output,
+                       const std::string& soname) {
   const bool x86 = target.arch == Arch::X86_64;
-  std::vector<std::string> args = {"ld.lld", "-shared", "-o", output, "-soname", baseName(output),
+  std::vector<std::string> args = {"ld.lld", "-shared", "-o", output, "-soname", soname,
                                    "-m", x86 ? "elf_x86_64" : "aarch64linux",
                                    "--no-undefined", "-z", "noexecstack", "-z", "relro", "-z", "now",
                                    "--hash-style=gnu", "--build-id", "--eh-frame-hdr", "--strip-debug",

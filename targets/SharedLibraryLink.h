@@ -12,8 +12,10 @@ struct LinkInputs {
   std::string tokenizerArchive;      // host C++ tokenizer (PIC archive); empty: none
 };
 
-// Throws bitnetc::Error with lld's messages.
-void linkSharedLibrary(const TargetInfo& target, const LinkInputs& inputs, const std::string& output);
+// Links to `output` with DT_SONAME `soname` (the final file name: bitnetc links to a temporary
+// file first). Throws bitnetc::Error with lld's messages.
+void linkSharedLibrary(const TargetInfo& target, const LinkInputs& inputs, const std::string& output,
+                       const std::string& soname);
 
 // What a program linking the static archive of a model needs besides it (for the header).
 std::string staticLinkFlags(bool withTokenizer);
