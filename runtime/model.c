@@ -5,15 +5,7 @@
 
 #include "runtime/internal.h"
 
-int64_t bitnet_rt_dtype_size(int64_t dtype) {
-  switch (dtype) {
-    case BITNET_F32: case BITNET_I32: return 4;
-    case BITNET_BF16: case BITNET_F16: return 2;
-    case BITNET_I8: case BITNET_U8: return 1;
-    case BITNET_I64: return 8;
-    default: return 0;
-  }
-}
+int64_t bitnet_rt_dtype_size(int64_t dtype) { return bitnet_dtype_size(dtype); }
 
 static const char* name_of(const bitnet_model_desc* desc) {
   return desc->name ? desc->name : "(unnamed)";

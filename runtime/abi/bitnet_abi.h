@@ -31,6 +31,18 @@ typedef enum bitnet_dtype {
   BITNET_I64 = 5, BITNET_U8 = 6, BITNET_TERNARY = 7
 } bitnet_dtype;
 
+/* Bytes per element of a bitnet_dtype (0 for ternary, whose size is the layout's, or an unknown
+ * code). */
+static inline int64_t bitnet_dtype_size(int64_t dtype) {
+  switch (dtype) {
+    case BITNET_F32: case BITNET_I32: return 4;
+    case BITNET_BF16: case BITNET_F16: return 2;
+    case BITNET_I8: case BITNET_U8: return 1;
+    case BITNET_I64: return 8;
+    default: return 0;
+  }
+}
+
 /* Ternary weight layouts (compiler/ir/Weights.h). */
 typedef enum bitnet_layout {
   BITNET_LAYOUT_NONE = 0,

@@ -31,15 +31,7 @@ static inline int64_t bk_dims_product(const bitnet_tensor* t, int64_t from, int6
 static inline int64_t bk_last_dim(const bitnet_tensor* t) { return t->rank ? t->dims[t->rank - 1] : 1; }
 
 /* Bytes per element of a bitnet_dtype (0 for ternary or an unknown code). */
-static inline int64_t bk_dtype_size(int64_t dtype) {
-  switch (dtype) {
-    case BITNET_F32: case BITNET_I32: return 4;
-    case BITNET_BF16: case BITNET_F16: return 2;
-    case BITNET_I8: case BITNET_U8: return 1;
-    case BITNET_I64: return 8;
-    default: return 0;
-  }
-}
+static inline int64_t bk_dtype_size(int64_t dtype) { return bitnet_dtype_size(dtype); }
 
 static inline int bk_is_float(int64_t dtype) {
   return dtype == BITNET_F32 || dtype == BITNET_BF16 || dtype == BITNET_F16;
