@@ -21,7 +21,7 @@
 #include "targets/StagedOutputs.h"
 #include "targets/StaticArchive.h"
 #include "targets/TargetMachine.h"
-#include "targets/TempDir.h"
+#include "targets/TempFiles.h"
 #include "targets/WeightBlob.h"
 
 namespace bitnetc::target {
@@ -95,7 +95,7 @@ void compileModule(Module& module, const BackendOptions& options, EmitKind emit,
     outputs.commit();
     return;
   }
-  TempDir temp;
+  TempFiles temp;
   const std::string object = emit == EmitKind::Obj ? outputs.stage(output) : temp.path("model.o");
   stage.begin("codegen (object)");
   emitMachineCode(m, *compiled.machine, MachineOutput::Object, object);
