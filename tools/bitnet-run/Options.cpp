@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 
 #include "compiler/support/Error.h"
 
@@ -94,10 +95,18 @@ bool endsWith(const std::string& s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
+// A shared library by name (*.so) or by content (an ELF file: bitnetc -o lib without .so).
+bool looksLikeLibrary(const std::string& path) {
+  if (endsWith(path, ".so")) return true;
+  std::ifstream in(path, std::ios::binary);
+  char magic[4] = {};
+  return in.read(magic, 4) && std::string_view(magic, 4) == "\x7f" "ELF";
+}
+
 // The backend when --backend is absent: a compiled library runs through its C API, anything
 // else on the interpreter. Then the options that only one backend understands are checked.
 void resolveBackend(RunOptions& o) {
-  const bool isLibrary = endsWith(o.model, ".so");
+  const bool isLibrary = looksLikeLibrary(o.model);
   if (o.backend.empty()) o.backend = isLibrary ? "so" : "interp";
   if (o.backend != "interp" && o.backend != "so" && o.backend != "jit")
     fail("unknown backend '", o.backend, "' (available: interp, so, jit)");
