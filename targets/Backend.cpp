@@ -73,9 +73,27 @@ void compileModule(Module& module, const BackendOptions& options, EmitKind emit,
   const bool external = options.weights == WeightsMode::External;
   const std::string weightsFile = stemPath + ".weights";
 
-  stage.begin("plan and hash weights");
+  // The weights are read once: written (object or file) and hashed in the same pass, before
+  // codegen, which puts the hash into the descriptor. Text outputs only hash them.
+  const bool writesWeights = emit == EmitKind::Lib || emit == EmitKind::Static || emit == EmitKind::Obj;
   const WeightBlobPlan plan = planWeightBlob(module);
-  const uint64_t hash = hashWeightBlob(plan);
+  TempFiles temp;
+  LinkInputs inputs;
+  uint64_t hash = 0;
+  if (!writesWeights) {
+    stage.begin("hash weights");
+    hash = hashWeightBlob(plan);
+  } else if (external) {
+    stage.begin("write weights file");
+    hash = writeWeightsFile(plan, options.prefix, outputs.stage(weightsFile));
+  } else {
+    stage.begin("write weights object");
+    // --emit=obj: beside the model object; a library or archive: an input of the link.
+    const std::string object = emit == EmitKind::Obj ? outputs.stage(stemPath + ".weights.o")
+                                                     : temp.path("weights.o");
+    hash = writeWeightsObject(plan, options.target.triple, options.prefix + "__weights", object);
+    if (emit != EmitKind::Obj) inputs.objects.push_back(object);
+  }
   releaseWeightPages(plan);
   stage.end();
 
@@ -95,32 +113,15 @@ void compileModule(Module& module, const BackendOptions& options, EmitKind emit,
     outputs.commit();
     return;
   }
-  TempFiles temp;
   const std::string object = emit == EmitKind::Obj ? outputs.stage(output) : temp.path("model.o");
   stage.begin("codegen (object)");
   emitMachineCode(m, *compiled.machine, MachineOutput::Object, object);
   stage.end();
-  if (emit == EmitKind::Obj) {  // the weights go beside it: a second object, or the .weights file
-    if (external)
-      writeWeightsFile(plan, hash, options.prefix, outputs.stage(weightsFile));
-    else
-      writeWeightsObject(plan, options.target.triple, options.prefix + "__weights",
-                         outputs.stage(stemPath + ".weights.o"));
+  if (emit == EmitKind::Obj) {
     outputs.commit();
     return;
   }
-
-  LinkInputs inputs;
-  inputs.objects.push_back(object);
-  stage.begin(external ? "write weights file" : "write weights object");
-  if (external) {
-    writeWeightsFile(plan, hash, options.prefix, outputs.stage(weightsFile));
-  } else {
-    inputs.objects.push_back(temp.path("weights.o"));
-    writeWeightsObject(plan, options.target.triple, options.prefix + "__weights", inputs.objects.back());
-  }
-  releaseWeightPages(plan);
-  stage.end();
+  inputs.objects.insert(inputs.objects.begin(), object);
   const bool tokenizer = compiled.hasTokenizer && options.target.arch == Arch::X86_64;
   if (tokenizer) {
     auto archive = embeddedBlob("tokenizer_shim_x86_64");

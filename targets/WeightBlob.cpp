@@ -46,7 +46,10 @@ struct File {
     static const uint8_t z[4096] = {};
     for (; n > 0; n -= std::min<uint64_t>(n, sizeof z)) write(z, std::min<uint64_t>(n, sizeof z));
   }
-  uint64_t tell() { return uint64_t(std::ftell(f)); }
+  void rewriteAt(long offset, const void* data, uint64_t n) {
+    if (std::fseek(f, offset, SEEK_SET) != 0) fail("cannot write ", path, ": ", std::strerror(errno));
+    write(data, n);
+  }
   void close() {
     if (std::fclose(f) != 0) {
       f = nullptr;
@@ -86,29 +89,43 @@ WeightBlobPlan planWeightBlob(const Module& module) {
   return plan;
 }
 
-uint64_t hashWeightBlob(const WeightBlobPlan& plan) {
-  bitnet_hash_state s;
-  bitnet_hash_init(&s, plan.totalBytes);
-  // Pieces are not multiples of 16 bytes: carry the remainder over to the next piece.
-  uint8_t carry[16];
-  uint64_t carried = 0;
-  forEachPiece(plan, [&](const uint8_t* p, uint64_t n) {
-    if (carried) {
-      const uint64_t take = std::min<uint64_t>(16 - carried, n);
-      std::memcpy(carry + carried, p, take);
-      carried += take;
+namespace {
+
+// bitnet_hash64 over pieces of any size: whole 16-byte blocks go to bitnet_hash_update, a remainder
+// is carried over to the next piece.
+class BlobHasher {
+ public:
+  explicit BlobHasher(uint64_t totalBytes) { bitnet_hash_init(&s_, totalBytes); }
+  void add(const uint8_t* p, uint64_t n) {
+    if (carried_) {
+      const uint64_t take = std::min<uint64_t>(16 - carried_, n);
+      std::memcpy(carry_ + carried_, p, take);
+      carried_ += take;
       p += take;
       n -= take;
-      if (carried < 16) return;
-      bitnet_hash_update(&s, carry, 16);
-      carried = 0;
+      if (carried_ < 16) return;
+      bitnet_hash_update(&s_, carry_, 16);
+      carried_ = 0;
     }
     const uint64_t whole = n & ~uint64_t(15);
-    bitnet_hash_update(&s, p, whole);
-    std::memcpy(carry, p + whole, n - whole);
-    carried = n - whole;
-  });
-  return bitnet_hash_final(&s, carry, carried);
+    bitnet_hash_update(&s_, p, whole);
+    std::memcpy(carry_, p + whole, n - whole);
+    carried_ = n - whole;
+  }
+  uint64_t finish() { return bitnet_hash_final(&s_, carry_, carried_); }
+
+ private:
+  bitnet_hash_state s_;
+  uint8_t carry_[16];
+  uint64_t carried_ = 0;
+};
+
+}  // namespace
+
+uint64_t hashWeightBlob(const WeightBlobPlan& plan) {
+  BlobHasher hasher(plan.totalBytes);
+  forEachPiece(plan, [&](const uint8_t* p, uint64_t n) { hasher.add(p, n); });
+  return hasher.finish();
 }
 
 WeightBlobMemory::~WeightBlobMemory() { std::free(data); }
@@ -133,23 +150,29 @@ void releaseWeightPages(const WeightBlobPlan& plan) {
   for (const MappedFile* f : files) f->releasePages();
 }
 
-void writeWeightsFile(const WeightBlobPlan& plan, uint64_t hash, const std::string& modelName,
-                      const std::string& path) {
+uint64_t writeWeightsFile(const WeightBlobPlan& plan, const std::string& modelName,
+                          const std::string& path) {
   bitnet_weights_header header{};
   std::memcpy(header.magic, BITNET_WEIGHTS_MAGIC, 8);
   header.abi_version = BITNET_ABI_VERSION;
   header.weight_bytes = int64_t(plan.totalBytes);
-  header.weight_hash = int64_t(hash);
   std::snprintf(header.model_name, sizeof header.model_name, "%s", modelName.c_str());
   File out(path);
-  out.write(&header, sizeof header);
+  out.write(&header, sizeof header);  // the hash is filled in once the blob has streamed by
   out.zeros(BITNET_WEIGHTS_DATA_OFFSET - sizeof header);
-  forEachPiece(plan, [&](const uint8_t* p, uint64_t n) { out.write(p, n); });
+  BlobHasher hasher(plan.totalBytes);
+  forEachPiece(plan, [&](const uint8_t* p, uint64_t n) {
+    hasher.add(p, n);
+    out.write(p, n);
+  });
+  header.weight_hash = int64_t(hasher.finish());
+  out.rewriteAt(0, &header, sizeof header);
   out.close();
+  return uint64_t(header.weight_hash);
 }
 
-void writeWeightsObject(const WeightBlobPlan& plan, const std::string& triple,
-                        const std::string& symbol, const std::string& path) {
+uint64_t writeWeightsObject(const WeightBlobPlan& plan, const std::string& triple,
+                            const std::string& symbol, const std::string& path) {
   using namespace llvm::ELF;
   const bool x86 = triple.rfind("x86_64", 0) == 0;
   const std::string sectionName = x86 ? ".lrodata" : ".rodata.bitnet_weights";
@@ -226,7 +249,11 @@ void writeWeightsObject(const WeightBlobPlan& plan, const std::string& triple,
 
   File out(path);
   out.write(&eh, sizeof eh);
-  forEachPiece(plan, [&](const uint8_t* p, uint64_t n) { out.write(p, n); });
+  BlobHasher hasher(plan.totalBytes);
+  forEachPiece(plan, [&](const uint8_t* p, uint64_t n) {
+    hasher.add(p, n);
+    out.write(p, n);
+  });
   out.zeros(symOff - (dataOff + plan.totalBytes));
   out.write(syms, sizeof syms);
   out.write(strtab.data(), strtab.size());
@@ -234,6 +261,7 @@ void writeWeightsObject(const WeightBlobPlan& plan, const std::string& triple,
   out.zeros(shOff - (shstrOff + shstrtab.size()));
   out.write(sh, sizeof sh);
   out.close();
+  return hasher.finish();
 }
 
 }  // namespace bitnetc::target

@@ -29,7 +29,8 @@ struct WeightBlobPlan {
 // Plans every weight of the module that a function uses.
 WeightBlobPlan planWeightBlob(const Module& module);
 
-// bitnet_hash64 of the blob's bytes (reads each weight once).
+// bitnet_hash64 of the blob's bytes (reads each weight once). The writers below return the same
+// hash, computed while they stream the blob, so a compile reads the weights once.
 uint64_t hashWeightBlob(const WeightBlobPlan& plan);
 
 // The blob in memory, 64-byte aligned (JIT). Freed with the returned object.
@@ -44,14 +45,14 @@ struct WeightBlobMemory {
 std::unique_ptr<WeightBlobMemory> buildWeightBlobInMemory(const WeightBlobPlan& plan);
 
 // OUT.weights: a bitnet_weights_header, then the blob at BITNET_WEIGHTS_DATA_OFFSET.
-void writeWeightsFile(const WeightBlobPlan& plan, uint64_t hash, const std::string& modelName,
-                      const std::string& path);
+uint64_t writeWeightsFile(const WeightBlobPlan& plan, const std::string& modelName,
+                          const std::string& path);
 
 // A relocatable ELF object defining the hidden symbol `symbol` (the blob, 64-aligned) for the
 // target triple (x86_64: a large .lrodata section, so a >2 GiB blob does not push other sections
 // out of 32-bit range; aarch64: .rodata).
-void writeWeightsObject(const WeightBlobPlan& plan, const std::string& triple,
-                        const std::string& symbol, const std::string& path);
+uint64_t writeWeightsObject(const WeightBlobPlan& plan, const std::string& triple,
+                            const std::string& symbol, const std::string& path);
 
 // Releases the pages of the files the blob's weights were read from (MappedFile::releasePages).
 void releaseWeightPages(const WeightBlobPlan& plan);
