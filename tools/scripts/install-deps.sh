@@ -11,6 +11,7 @@ packages=(
   nlohmann-json3-dev libpcre2-dev python3-numpy python3-onnx python3-torch
   nodejs npm
   qemu-user libc6-arm64-cross libc6-dev-arm64-cross valgrind
+  libonnx-testdata
 )
 missing=()
 for p in "${packages[@]}"; do
