@@ -28,17 +28,20 @@ extern "C" {
 /* Element types (same order as bitnetc::DType in compiler/ir/Types.h). */
 typedef enum bitnet_dtype {
   BITNET_F32 = 0, BITNET_BF16 = 1, BITNET_F16 = 2, BITNET_I8 = 3, BITNET_I32 = 4,
-  BITNET_I64 = 5, BITNET_U8 = 6, BITNET_TERNARY = 7
+  BITNET_I64 = 5, BITNET_U8 = 6, BITNET_TERNARY = 7,
+  /* Appended for ONNX graphs (existing codes keep their numbers); bool is one byte, 0 or 1. */
+  BITNET_BOOL = 8, BITNET_F64 = 9, BITNET_I16 = 10, BITNET_U16 = 11, BITNET_U32 = 12,
+  BITNET_U64 = 13
 } bitnet_dtype;
 
 /* Bytes per element of a bitnet_dtype (0 for ternary, whose size is the layout's, or an unknown
  * code). */
 static inline int64_t bitnet_dtype_size(int64_t dtype) {
   switch (dtype) {
-    case BITNET_F32: case BITNET_I32: return 4;
-    case BITNET_BF16: case BITNET_F16: return 2;
-    case BITNET_I8: case BITNET_U8: return 1;
-    case BITNET_I64: return 8;
+    case BITNET_F32: case BITNET_I32: case BITNET_U32: return 4;
+    case BITNET_BF16: case BITNET_F16: case BITNET_I16: case BITNET_U16: return 2;
+    case BITNET_I8: case BITNET_U8: case BITNET_BOOL: return 1;
+    case BITNET_I64: case BITNET_F64: case BITNET_U64: return 8;
     default: return 0;
   }
 }
@@ -47,7 +50,10 @@ static inline int64_t bitnet_dtype_size(int64_t dtype) {
 typedef enum bitnet_layout {
   BITNET_LAYOUT_NONE = 0,
   BITNET_LAYOUT_HF_BLOCKED_2BIT = 1, /* u8 [ceil(N/4), K]: T[i*R+r, c] = ((P[r,c] >> 2i) & 3) - 1 */
-  BITNET_LAYOUT_I8 = 2               /* i8 [N, K] */
+  BITNET_LAYOUT_I8 = 2,              /* i8 [N, K] */
+  /* u8 [ceil(N/4), ceil(K/256), 4, 64]: byte c of row i of (group g, block b), bits 2j..2j+1:
+   * T[4g+i, 256b+64j+c] + 1; padding code 1 (compiler/ir/Weights.h, kLayoutMad2) */
+  BITNET_LAYOUT_MAD_2BIT = 3
 } bitnet_layout;
 
 typedef enum bitnet_scale_rule { BITNET_SCALE_NONE = 0, BITNET_SCALE_MUL = 1, BITNET_SCALE_DIV = 2 }
