@@ -7,6 +7,9 @@ namespace bitnetc {
 void registerAllPasses() {
   registerPass(createDeadCodeEliminationPass);
   registerPass(createCommonSubexpressionEliminationPass);
+  registerPass(createCanonicalizePass);
+  registerPass(createConstantFoldPass);
+  registerPass(createFuseBitLinearPass);
 }
 
 }  // namespace bitnetc

@@ -11,5 +11,8 @@ void registerAllPasses();
 
 std::unique_ptr<Pass> createDeadCodeEliminationPass();            // "dce"
 std::unique_ptr<Pass> createCommonSubexpressionEliminationPass();  // "cse"
+std::unique_ptr<Pass> createCanonicalizePass();                    // "canonicalize"
+std::unique_ptr<Pass> createConstantFoldPass();                    // "constant-fold"
+std::unique_ptr<Pass> createFuseBitLinearPass();                   // "fuse-bitlinear"
 
 }  // namespace bitnetc

@@ -64,6 +64,16 @@ Op* Function::addOp(std::string opcode, std::vector<Value*> operands,
   return ops_.back().get();
 }
 
+Op* Function::insertOpBefore(const Op* before, std::string opcode, std::vector<Value*> operands,
+                             std::vector<std::pair<std::string, TensorType>> results, AttributeList attrs) {
+  auto at = std::find_if(ops_.begin(), ops_.end(), [&](const auto& op) { return op.get() == before; });
+  if (at == ops_.end()) fail("function @", name_, ": insertOpBefore: the op is not in this function");
+  const size_t index = size_t(at - ops_.begin());
+  Op* op = addOp(std::move(opcode), std::move(operands), std::move(results), std::move(attrs));
+  std::rotate(ops_.begin() + index, ops_.end() - 1, ops_.end());
+  return op;
+}
+
 Value* Function::add(std::string opcode, std::vector<Value*> operands, std::string resultName,
                      TensorType resultType, AttributeList attrs) {
   return addOp(std::move(opcode), std::move(operands), {{std::move(resultName), std::move(resultType)}},

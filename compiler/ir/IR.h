@@ -62,6 +62,10 @@ class Function {
   // The common single-result case; returns the result.
   Value* add(std::string opcode, std::vector<Value*> operands, std::string resultName,
              TensorType resultType, AttributeList attrs = {});
+  // Like addOp, but places the op just before `before` (an op of this function), so passes can
+  // rewrite a pattern in place (e.g. fuse-bitlinear puts act_quant before the matmul it replaces).
+  Op* insertOpBefore(const Op* before, std::string opcode, std::vector<Value*> operands,
+                     std::vector<std::pair<std::string, TensorType>> results, AttributeList attrs = {});
   void setOutputs(std::vector<Value*> outputs) { outputs_ = std::move(outputs); }
   // Removes ops for which keep(op) is false. The caller guarantees their results are unused.
   template <typename Pred>

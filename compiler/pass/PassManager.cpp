@@ -40,6 +40,8 @@ bool PassManagerOptions::parseFlag(std::string_view arg) {
     printAfter.emplace_back(*name);
   } else if (arg == "--time-passes") {
     timePasses = true;
+  } else if (arg == "--remarks") {
+    remarks = true;
   } else {
     return false;
   }
@@ -50,12 +52,15 @@ PassManager::PassManager(PassManagerOptions options, std::ostream& log)
     : options_(std::move(options)), log_(log) {
   for (const std::string& name : options_.printAfter)
     if (!isRegisteredPass(name)) createPass(name);  // throws "unknown pass" with the known list
-  for (const std::string& name : options_.pipeline) passes_.push_back(createPass(name));
+  for (const std::string& name : options_.pipeline) addPass(createPass(name));
 }
 
 PassManager::~PassManager() = default;
 
-void PassManager::addPass(std::unique_ptr<Pass> pass) { passes_.push_back(std::move(pass)); }
+void PassManager::addPass(std::unique_ptr<Pass> pass) {
+  if (options_.remarks) pass->setRemarkStream(&log_);
+  passes_.push_back(std::move(pass));
+}
 
 void PassManager::run(Module& module) {
   using Clock = std::chrono::steady_clock;

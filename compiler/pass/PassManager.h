@@ -3,6 +3,8 @@
 //   --print-ir-after-all     print the module to the log after every pass
 //   --print-ir-after=NAME    ... after each run of the pass NAME (may be given several times)
 //   --time-passes            a table of wall time per pass (and the verifier) on the log
+//   --remarks                passes explain their decisions on the log ("remark: PASS: ...";
+//                            bitnet-opt -v and bitnetc -v turn it on)
 #pragma once
 #include <iosfwd>
 #include <memory>
@@ -19,6 +21,7 @@ struct PassManagerOptions {
   bool printAfterAll = false;
   std::vector<std::string> printAfter;
   bool timePasses = false;
+  bool remarks = false;
   bool verifyEach = true;
 
   // Consumes one command-line argument if it is one of the options above; returns false if not.

@@ -25,11 +25,12 @@ namespace {
 constexpr const char* kUsage =
     "usage: bitnet-opt INPUT [-o OUT] [--passes=a,b,c] [--print-ir-after-all]\n"
     "                  [--print-ir-after=NAME] [--time-passes] [--max-context N] [--list-passes]\n"
-    "                  [-mtriple=T] [-mcpu=CPU] [-mattr=+f1,-f2] [--kernel=NAME]\n"
+    "                  [-mtriple=T] [-mcpu=CPU] [-mattr=+f1,-f2] [--kernel=NAME] [-v]\n"
     "  INPUT is a .bir file, '-' for standard input, or a checkpoint folder (config.json +\n"
     "  model.safetensors). The result is printed as .bir to standard output (or OUT).\n"
     "  -mtriple/-mcpu/-mattr: the target of the target passes (select-kernels, pack-weights);\n"
-    "  default the host. --kernel=NAME: select-kernels gives every bitlinear this kernel.\n";
+    "  default the host. --kernel=NAME: select-kernels gives every bitlinear this kernel.\n"
+    "  -v (or --remarks): the passes explain their decisions on standard error (\"remark: ...\").\n";
 
 
 int run(int argc, char** argv) {
@@ -58,6 +59,7 @@ int run(int argc, char** argv) {
         targetFlag("--kernel", targetOptions.kernel))
       continue;
     if (arg == "-o") output = needValue();
+    else if (arg == "-v") options.remarks = true;
     else if (arg == "--max-context") maxContext = parsePositiveInt(arg, needValue());
     else if (arg.rfind("--max-context=", 0) == 0) maxContext = parsePositiveInt("--max-context", arg.substr(14));
     else if (arg == "--list-passes") listPasses = true;
