@@ -1,0 +1,67 @@
+// Reductions and normalizations: ReduceMax/ReduceMean/ReduceSum (axes as attribute or as
+// input, by opset), Softmax (opset 13: one axis), LayerNormalization.
+#include "compiler/support/Error.h"
+#include "frontends/onnx/Importer.h"
+
+namespace bitnetc::onnxfe {
+
+namespace {
+
+void reduce(Importer& im) {
+  const std::string& op = im.node().op_type();
+  std::vector<int64_t> axes;
+  if (im.has(1)) axes = im.constInts(1, "axes");  // ReduceSum since 13 (all reductions since 18)
+  else axes = im.attrInts("axes");
+  const bool keep = im.attrInt("keepdims", 1) != 0;
+  Value* x = im.ir(0);
+  if (axes.empty() && im.attrInt("noop_with_empty_axes", 0)) {
+    im.define(0, x);
+    return;
+  }
+  AttributeList a;
+  if (!axes.empty()) a.set("axes", axes);
+  a.set("keepdims", keep);
+  const std::string opcode = op == "ReduceMax" ? "reduce_max" : op == "ReduceMean" ? "reduce_mean" : "reduce_sum";
+  im.define(0, im.emit(opcode, {x}, std::move(a), im.outName(0)));
+}
+
+void softmax(Importer& im) {
+  AttributeList a;
+  a.set("axis", im.attrInt("axis", -1));
+  im.define(0, im.emit("softmax", {im.ir(0)}, std::move(a), im.outName(0)));
+}
+
+void layerNorm(Importer& im) {
+  if (im.attrInt("stash_type", 1) != 1) fail("stash_type other than 1 (float) is not supported");
+  if (im.hasOutput(1) || im.hasOutput(2)) fail("the Mean and InvStdDev outputs are not supported");
+  Value* x = im.ir(0);
+  Value* scale = im.ir(1);
+  Value* bias = nullptr;
+  if (im.has(2)) bias = im.ir(2);
+  else {
+    std::vector<int64_t> shape;
+    for (const Dim& d : scale->type.dims) {
+      if (d.isDynamic()) fail("a dynamic scale without bias is not supported");
+      shape.push_back(d.size);
+    }
+    size_t n = 1;
+    for (int64_t d : shape) n *= size_t(d);
+    bias = im.constant(scale->type.dtype, shape, std::vector<double>(n, 0.0), im.outName(0) + ".bias");
+  }
+  AttributeList a;
+  a.set("axis", im.attrInt("axis", -1));
+  a.set("eps", im.attrFloat("epsilon", 1e-5));
+  im.define(0, im.emit("layer_norm", {x, scale, bias}, std::move(a), im.outName(0)));
+}
+
+}  // namespace
+
+void addNormalizeLowerings(std::vector<Lowering>& out) {
+  out.push_back({"", "ReduceMax", {"axes", "keepdims"}, reduce});
+  out.push_back({"", "ReduceMean", {"axes", "keepdims"}, reduce});
+  out.push_back({"", "ReduceSum", {"keepdims", "noop_with_empty_axes"}, reduce});
+  out.push_back({"", "Softmax", {"axis"}, softmax});
+  out.push_back({"", "LayerNormalization", {"axis", "epsilon", "stash_type"}, layerNorm});
+}
+
+}  // namespace bitnetc::onnxfe
