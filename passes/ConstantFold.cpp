@@ -54,7 +54,7 @@ class ConstantFold : public Pass {
       bytes += typeBytes(r->type);
     }
     if (bytes > kMaxGrowthBytes && bytes > largestOperand)
-      return "its result (" + std::to_string(bytes >> 20) + " MiB) is larger than 64 MiB and than its operands";
+      return "its result of " + std::to_string(bytes) + " bytes would add more than 64 MiB of weights";
     return {};
   }
 
