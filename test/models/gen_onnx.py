@@ -5,7 +5,7 @@
         [--weights ternary|scaled] [--act-scale div|reciprocal] [--opset 13..17]
         [--mask trilu|compare] [--batch N | --dynamic-batch] [--block-size N]
         [--nbits-scale auto|block|after] [--nbits-layout 2d|1d] [--mmi-zero-points]
-        [--external-data auto|always|never]
+        [--external-data auto|always|never] [--fault KIND]
 
 The model is the Hugging Face BitNet forward over a whole sequence (BITNET.md sections 1 and 2):
 `input_ids` int64 [batch, seq] -> `logits` f32 [batch, seq, vocab], `seq` a dynamic axis; rotary
@@ -31,6 +31,8 @@ the reference. The BitLinear forms (BITNET.md section 4):
              way), scales = ws per block (--nbits-scale block) or 1 with a Mul/Div by ws after
              (after; auto = block for W = T * ws, after for the division rule).
 
+--fault KIND writes a model with one deliberate error (the checks' sharpness tests, and graphs
+that must not fuse): FAULTS lists the kinds.
 --act-scale reciprocal writes the activation scale as Hugging Face's code literally exports it
 (`127 / t` is traced as Reciprocal then Mul by 127), not the Div of BITNET.md.
 Weights are inline unless the model exceeds 2 GiB (or --external-data always): then all
@@ -59,6 +61,13 @@ import torch.nn.functional as F  # noqa: E402
 
 F32 = np.float32
 TWO_GIB = 2 ** 31
+FAULTS = {
+    "divide-scale": "W = T / ws where the checkpoint says T * ws (and the reverse)",
+    "per-tensor-act-quant": "the activation absmax is taken over the whole tensor, not per row",
+    "skip-act-quant": "no activation quantization: a float MatMul of x on the ternary weights",
+    "interleaved-rope": "rope rotates the pairs (2i, 2i+1) instead of HF's (i, i + D/2)",
+    "gqa-modulo": "query head h reads kv head h % kv_heads instead of h // (heads / kv_heads)",
+}
 PROJECTIONS = bitnet_ref.PROJECTIONS
 
 
@@ -209,6 +218,8 @@ class BitLinear(torch.nn.Module):
     def __init__(self, lin, opts):
         super().__init__()
         self.form, self.opts, self.rule = opts.form, opts, lin["rule"]
+        if opts.fault == "divide-scale":
+            self.rule = {"mul": "div", "div": "mul"}[self.rule]  # wrong on purpose
         t = lin["t"]
         n, k = t.shape
         ws = F32(lin["scale"])
@@ -247,12 +258,17 @@ class BitLinear(torch.nn.Module):
 
     def act_scale(self, x):
         # HF ActQuant: 127 / max(max_k |x_k|, 1e-5) per row.
-        amax = x.abs().max(dim=-1, keepdim=True).values.clamp(min=1e-5)
+        if self.opts.fault == "per-tensor-act-quant":  # wrong on purpose
+            amax = x.abs().max().clamp(min=1e-5)
+        else:
+            amax = x.abs().max(dim=-1, keepdim=True).values.clamp(min=1e-5)
         if self.opts.act_scale == "reciprocal":
             return 127 / amax  # traced as Reciprocal, Mul(127): what HF's code exports
         return torch.tensor(127.0) / amax
 
     def fake_quant(self, x):
+        if self.opts.fault == "skip-act-quant":
+            return x  # wrong on purpose
         s = self.act_scale(x)
         return (x * s).round().clamp(-128, 127) / s
 
@@ -269,6 +285,8 @@ class BitLinear(torch.nn.Module):
             wq = (w * s).round().clamp(-1, 1) / s
             return F.linear(self.fake_quant(x), wq)
         if self.form == "integer":
+            if self.opts.fault == "skip-act-quant":
+                sys.exit("gen_onnx.py: --fault skip-act-quant has no integer form")
             s = self.act_scale(x)
             q = (x * s).round().clamp(-128, 127).to(torch.int8)
             zq = getattr(self, "q_zero", None)
@@ -299,9 +317,17 @@ def rotate_half(x):
     return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
 
 
-def repeat_kv(x, n_rep):
+def rotate_pairs(x):
+    """The interleaved (GPT-J) layout: pairs (2i, 2i+1); used only by --fault interleaved-rope."""
+    even, odd = x[..., 0::2], x[..., 1::2]
+    return torch.stack((-odd, even), dim=-1).reshape(x.shape)
+
+
+def repeat_kv(x, n_rep, fault=None):
     if n_rep == 1:
         return x
+    if fault == "gqa-modulo":
+        return x.repeat(1, n_rep, 1, 1)  # wrong on purpose: head h reads kv head h % kv_heads
     b, kvh, s, d = x.shape
     return x[:, :, None, :, :].expand(b, kvh, n_rep, s, d).reshape(b, kvh * n_rep, s, d)
 
@@ -317,6 +343,12 @@ class Layer(torch.nn.Module):
         for proj in PROJECTIONS:
             setattr(self, proj.split(".")[1], BitLinear(blk[proj], opts))
         self.scaling = ck.head_dim ** -0.5
+        self.fault = opts.fault
+
+    @staticmethod
+    def pairwise(table):
+        index = torch.arange(table.shape[-1]) // 2  # angle i at columns 2i and 2i+1
+        return table[..., index]
 
     def forward(self, h, cos, sin, mask):
         ck = self.ck
@@ -325,10 +357,15 @@ class Layer(torch.nn.Module):
         q = self.q_proj(a).view(b, s, ck.heads, ck.head_dim).transpose(1, 2)
         k = self.k_proj(a).view(b, s, ck.kv_heads, ck.head_dim).transpose(1, 2)
         v = self.v_proj(a).view(b, s, ck.kv_heads, ck.head_dim).transpose(1, 2)
-        q = q * cos + rotate_half(q) * sin
-        k = k * cos + rotate_half(k) * sin
-        k = repeat_kv(k, ck.heads // ck.kv_heads)
-        v = repeat_kv(v, ck.heads // ck.kv_heads)
+        if self.fault == "interleaved-rope":  # wrong on purpose; cos/sin then repeat each angle
+            cos, sin = self.pairwise(cos), self.pairwise(sin)
+            q = q * cos + rotate_pairs(q) * sin
+            k = k * cos + rotate_pairs(k) * sin
+        else:
+            q = q * cos + rotate_half(q) * sin
+            k = k * cos + rotate_half(k) * sin
+        k = repeat_kv(k, ck.heads // ck.kv_heads, self.fault)
+        v = repeat_kv(v, ck.heads // ck.kv_heads, self.fault)
         scores = torch.matmul(q, k.transpose(2, 3)) * self.scaling + mask
         p = torch.softmax(scores, dim=-1)
         o = torch.matmul(p, v).transpose(1, 2).reshape(b, s, ck.heads * ck.head_dim)
@@ -398,6 +435,8 @@ def export(ck, opts, out):
         shutil.rmtree(tmp)
     proto.producer_name = "bitnetc test/models/gen_onnx.py (torch.onnx " + torch.__version__ + ")"
     meta = {"bitnet.form": opts.form, "bitnet.scale_rules": ",".join(sorted(ck.rules))}
+    if opts.fault:
+        meta["bitnet.fault"] = opts.fault
     del proto.metadata_props[:]
     for key, value in meta.items():
         proto.metadata_props.add(key=key, value=value)
@@ -433,6 +472,7 @@ def parse_args(argv):
                    help="nbits: scales [N, k_blocks] and zero points [N, bytes] (2d) or flattened (1d)")
     p.add_argument("--mmi-zero-points", action="store_true", help="integer: explicit int8 zero points 0")
     p.add_argument("--external-data", choices=["auto", "always", "never"], default="auto")
+    p.add_argument("--fault", choices=sorted(FAULTS), help="one deliberate error (see FAULTS)")
     a = p.parse_args(argv)
     if not 13 <= a.opset <= 17:
         p.error("--opset must be 13..17 (torch 1.13 exports up to 17)")
@@ -456,7 +496,8 @@ def main(argv):
     size, external = export(ck, opts, opts.out)
     print(f"gen_onnx.py: {opts.out}: form {opts.form}, opset {opts.opset}, scale rule "
           f"{','.join(sorted(ck.rules))}, {size / 2**20:.1f} MiB of initializers"
-          + (", external data " + os.path.basename(opts.out) + ".data" if external else ", inline"))
+          + (", external data " + os.path.basename(opts.out) + ".data" if external else ", inline")
+          + (f"; FAULT {opts.fault}" if opts.fault else ""))
 
 
 if __name__ == "__main__":
