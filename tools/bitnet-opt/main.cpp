@@ -14,7 +14,7 @@
 #include "compiler/pass/PassRegistry.h"
 #include "compiler/support/Error.h"
 #include "compiler/support/ParseInt.h"
-#include "frontends/safetensors/Import.h"
+#include "frontends/ModelInput.h"
 #include "passes/Passes.h"
 #include "compiler/support/ToolMain.h"
 #include "targets/TargetInfo.h"
@@ -26,8 +26,10 @@ constexpr const char* kUsage =
     "usage: bitnet-opt INPUT [-o OUT] [--passes=a,b,c] [--print-ir-after-all]\n"
     "                  [--print-ir-after=NAME] [--time-passes] [--max-context N] [--list-passes]\n"
     "                  [-mtriple=T] [-mcpu=CPU] [-mattr=+f1,-f2] [--kernel=NAME] [-v]\n"
-    "  INPUT is a .bir file, '-' for standard input, or a checkpoint folder (config.json +\n"
-    "  model.safetensors). The result is printed as .bir to standard output (or OUT).\n"
+    "                  [--dim NAME=N] [--max-seq N]\n"
+    "  INPUT is a .bir file, '-' for standard input, a checkpoint folder (config.json +\n"
+    "  model.safetensors) or an ONNX model (.onnx). The result is printed as .bir to standard\n"
+    "  output (or OUT). --dim/--max-seq bound an ONNX model's dynamic dims (default 512).\n"
     "  -mtriple/-mcpu/-mattr: the target of the target passes (select-kernels, pack-weights);\n"
     "  default the host. --kernel=NAME: select-kernels gives every bitlinear this kernel.\n"
     "  -v (or --remarks): the passes explain their decisions on standard error (\"remark: ...\").\n";
@@ -39,7 +41,8 @@ int run(int argc, char** argv) {
   std::string input, output, triple, cpu, attrs;
   target::TargetPassOptions targetOptions;
   bool listPasses = false;
-  int64_t maxContext = 0;
+  ModelInputOptions inputOptions;
+  std::vector<std::string> notes;
   PassManagerOptions options;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -54,14 +57,15 @@ int run(int argc, char** argv) {
       else return false;
       return true;
     };
-    if (options.parseFlag(arg)) continue;
+    if (options.parseFlag(arg) || inputOptions.parseFlag(argc, argv, i)) continue;
     if (targetFlag("-mtriple", triple) || targetFlag("-mcpu", cpu) || targetFlag("-mattr", attrs) ||
         targetFlag("--kernel", targetOptions.kernel))
       continue;
     if (arg == "-o") output = needValue();
     else if (arg == "-v") options.remarks = true;
-    else if (arg == "--max-context") maxContext = parsePositiveInt(arg, needValue());
-    else if (arg.rfind("--max-context=", 0) == 0) maxContext = parsePositiveInt("--max-context", arg.substr(14));
+    else if (arg == "--max-context") inputOptions.maxContext = parsePositiveInt(arg, needValue());
+    else if (arg.rfind("--max-context=", 0) == 0)
+      inputOptions.maxContext = parsePositiveInt("--max-context", arg.substr(14));
     else if (arg == "--list-passes") listPasses = true;
     else if (arg == "-h" || arg == "--help") {
       std::cout << kUsage;
@@ -78,23 +82,9 @@ int run(int argc, char** argv) {
   if (input.empty()) fail("no input\n", kUsage);
   PassManager passes(options, std::cerr);  // checks pass names before any work
 
-  std::unique_ptr<Module> module;
-  if (input == "-") {
-    if (maxContext) fail("--max-context applies to checkpoint folders only");
-    std::string text(std::istreambuf_iterator<char>(std::cin), {});
-    module = parseModule(text, "<stdin>");
-  } else if (std::filesystem::is_directory(input)) {
-    ImportOptions importOptions;
-    importOptions.maxContext = maxContext;
-    module = importCheckpoint(input, importOptions);
-    verify(*module);
-  } else {
-    if (maxContext) fail("--max-context applies to checkpoint folders only");
-    const std::string ext = std::filesystem::path(input).extension().string();
-    if (ext == ".safetensors" || ext == ".json")
-      fail(input, ": a checkpoint is read from its folder (config.json + model.safetensors); give the folder");
-    module = parseFile(input);
-  }
+  if (options.remarks) inputOptions.notes = &notes;
+  std::unique_ptr<Module> module = readModelInput(input, inputOptions);
+  for (const std::string& n : notes) std::cerr << "import: " << n << "\n";
   passes.run(*module);
 
   const std::string text = printModule(*module);
