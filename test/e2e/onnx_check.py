@@ -1,7 +1,7 @@
 """Checks the ONNX form of a BitNet checkpoint (test/models/gen_onnx.py) against the numpy
 reference of the checkpoint (bitnet_ref.py) and, when given, bitnetc's libraries of both.
 
-    onnx_check.py CHECKPOINT MODEL.onnx --work DIR [--seq N] [--seed S | --tokens ...]
+    onnx_check.py CHECKPOINT MODEL.onnx --work DIR [--seq N] [--seed S | --tokens ... | --text FILE]
         [--ort] [--compiled LIB [--compiled-dump MODEL.onnx]] [--safetensors-lib LIB]
         [--same-weights exact|flips]
 
@@ -262,6 +262,7 @@ def main():
     ap.add_argument("--seq", type=int, default=24)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--tokens", help="comma-separated ids (default: random, from --seed)")
+    ap.add_argument("--text", help="use [BOS] + the first --seq - 1 ids of this text (bitnet-tokenize)")
     ap.add_argument("--ort", action="store_true", help="check ONNX Runtime's logits")
     ap.add_argument("--compiled", help="bitnetc's library of MODEL.onnx")
     ap.add_argument("--compiled-dump", help="MODEL.onnx again: the interpreter's int8 values of the imported graph")
@@ -276,6 +277,9 @@ def main():
     ref = bitnet_ref.BitNetModel(args.checkpoint)
     if args.tokens:
         tokens = [int(t) for t in args.tokens.split(",")]
+    elif args.text:
+        ids = re.findall(r"-?\d+", run(["bitnet-tokenize", args.checkpoint, "--file", args.text, "--ids-only"]))
+        tokens = [int(ref.config["bos_token_id"])] + [int(t) for t in ids[:args.seq - 1]]
     else:
         tokens = np.random.default_rng(args.seed).integers(0, ref.vocab, args.seq).tolist()
     seq, vocab = len(tokens), ref.vocab
