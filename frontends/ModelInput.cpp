@@ -15,7 +15,9 @@ namespace bitnetc {
 
 const char* const kModelInputUsage =
     "  --dim NAME=N              ONNX models: bound of the dynamic dim NAME (a dim_param)\n"
-    "  --max-seq N               ONNX models: bound of every other dynamic dim (default 512)\n";
+    "  --max-seq N               ONNX models: bound of every other dynamic dim (default 512)\n"
+    "  --const-input NAME=FILE   ONNX models: the graph input NAME is the constant in FILE (a\n"
+    "                            TensorProto .pb), e.g. a shape fed as an input\n";
 
 bool ModelInputOptions::parseFlag(int argc, char** argv, int& i) {
   const std::string arg = argv[i];
@@ -42,6 +44,13 @@ bool ModelInputOptions::parseFlag(int argc, char** argv, int& i) {
     dims[v.substr(0, eq)] = parsePositiveInt("--dim " + v.substr(0, eq), v.substr(eq + 1));
     return true;
   }
+  if (value("--const-input", v)) {
+    const size_t eq = v.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == v.size())
+      fail("--const-input expects NAME=FILE, got '", v, "'");
+    constInputs[v.substr(0, eq)] = v.substr(eq + 1);
+    return true;
+  }
   return false;
 }
 
@@ -49,8 +58,8 @@ std::unique_ptr<Module> readModelInput(const std::string& input, const ModelInpu
   std::error_code ec;
   const bool onnx = input != "-" && std::filesystem::path(input).extension() == ".onnx" &&
                     !std::filesystem::is_directory(input, ec);
-  if (!onnx && (options.maxSeq || !options.dims.empty()))
-    fail(options.maxSeq ? "--max-seq" : "--dim", " applies to ONNX models only");
+  if (!onnx && (options.maxSeq || !options.dims.empty() || !options.constInputs.empty()))
+    fail(options.maxSeq ? "--max-seq" : !options.dims.empty() ? "--dim" : "--const-input", " applies to ONNX models only");
   if (input == "-") {
     if (options.maxContext) fail("--max-context applies to checkpoint folders only");
     std::string text(std::istreambuf_iterator<char>(std::cin), {});
@@ -71,6 +80,7 @@ std::unique_ptr<Module> readModelInput(const std::string& input, const ModelInpu
   if (onnx) {
     OnnxImportOptions o;
     o.dims = options.dims;
+    o.constInputs = options.constInputs;
     if (options.maxSeq) o.maxSeq = options.maxSeq;
     o.notes = options.notes;
     return importOnnx(input, o);

@@ -18,11 +18,13 @@ struct ModelInputOptions {
   // every other one (--max-seq N; 0: the default 512).
   std::map<std::string, int64_t> dims;
   int64_t maxSeq = 0;
+  // ONNX models: graph inputs bound to constant data (--const-input NAME=FILE.pb, a TensorProto).
+  std::map<std::string, std::string> constInputs;
   // When set, receives the importers' remarks (tools print them with -v).
   std::vector<std::string>* notes = nullptr;
 
-  // Parses "--dim NAME=N", "--dim=NAME=N", "--max-seq N", "--max-seq=N" at argv[i] (advancing i
-  // past a separate value). Returns false when argv[i] is none of them; throws on a bad value.
+  // Parses "--dim NAME=N", "--max-seq N", "--const-input NAME=FILE" (or "--flag=value") at
+  // argv[i] (advancing i past a separate value). Returns false when argv[i] is none of them; throws on a bad value.
   bool parseFlag(int argc, char** argv, int& i);
 };
 

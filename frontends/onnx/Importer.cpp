@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <sstream>
 
 #include "compiler/ir/OpDefs.h"
@@ -95,26 +96,59 @@ void Importer::note(std::string text) {
 void Importer::importInitializers() {
   for (const auto& t : src_.model.graph().initializer()) {
     if (t.name().empty()) fail("an initializer has no name");
-    OValue v;
-    v.onnxName = t.name();
-    v.tensor = &t;
-    const DType dt = irDType(t.data_type(), "initializer '" + t.name() + "'");
-    std::vector<Dim> dims;
-    size_t count = 1;
-    for (int64_t d : tensorShape(t)) {
-      dims.push_back(Dim::fixed(d));
-      count *= size_t(d);
+    addConstant(t);
+  }
+}
+
+void Importer::addConstant(const onnx::TensorProto& t) {
+  OValue v;
+  v.onnxName = t.name();
+  v.tensor = &t;
+  const DType dt = irDType(t.data_type(), "the tensor '" + t.name() + "'");
+  std::vector<Dim> dims;
+  size_t count = 1;
+  for (int64_t d : tensorShape(t)) {
+    dims.push_back(Dim::fixed(d));
+    count *= size_t(d);
+  }
+  v.type = TensorType(dt, dims);
+  if (isIntLike(dt) && count <= kMaxKnownElements)
+    v.known = SymTensor::constant(dt, tensorShape(t), tensorInts(t, files_));
+  values_[t.name()] = std::move(v);
+}
+
+void Importer::bindConstInputs() {
+  for (const auto& [name, file] : options_.constInputs) {
+    const onnx::ValueInfoProto* decl = nullptr;
+    for (const auto& in : src_.model.graph().input())
+      if (in.name() == name) decl = &in;
+    if (!decl) fail("--const-input ", name, ": the model has no graph input '", name, "'");
+    std::ifstream f(file, std::ios::binary);
+    if (!f) fail("--const-input ", name, ": cannot open ", file);
+    ownedTensors_.emplace_back();
+    onnx::TensorProto& t = ownedTensors_.back();
+    if (!t.ParseFromIstream(&f)) fail("--const-input ", name, ": ", file, " is not a TensorProto");
+    t.set_name(name);
+    if (t.has_data_location() && t.data_location() == onnx::TensorProto::EXTERNAL)
+      fail("--const-input ", name, ": ", file, " holds external data");
+    const auto& tt = decl->type().tensor_type();
+    if (tt.elem_type() != t.data_type())
+      fail("--const-input ", name, ": ", file, " is ", onnxTypeName(t.data_type()), " but the input is ",
+           onnxTypeName(tt.elem_type()));
+    if (tt.has_shape()) {
+      bool ok = tt.shape().dim_size() == t.dims_size();
+      for (int i = 0; ok && i < t.dims_size(); ++i)
+        ok = !tt.shape().dim(i).has_dim_value() || tt.shape().dim(i).dim_value() == t.dims(i);
+      if (!ok) fail("--const-input ", name, ": the shape of ", file, " does not match the input's");
     }
-    v.type = TensorType(dt, dims);
-    if (isIntLike(dt) && count <= kMaxKnownElements)
-      v.known = SymTensor::constant(dt, tensorShape(t), tensorInts(t, files_));
-    values_[t.name()] = std::move(v);
+    addConstant(t);
   }
 }
 
 void Importer::importInputs() {
   std::set<std::string> usedDimOptions;
   for (const auto& in : src_.model.graph().input()) {
+    if (options_.constInputs.count(in.name())) continue;
     if (values_.count(in.name())) {
       note("graph input '" + in.name() + "' has an initializer: imported as that constant");
       continue;
@@ -277,22 +311,8 @@ void Importer::defineKnown(size_t out, SymTensor t) {
 
 void Importer::defineTensor(size_t out, const onnx::TensorProto& t) {
   ownedTensors_.push_back(t);
-  onnx::TensorProto& mine = ownedTensors_.back();
-  mine.set_name(node_->output(int(out)));
-  OValue o;
-  o.onnxName = mine.name();
-  o.tensor = &mine;
-  const DType dt = irDType(mine.data_type(), "the constant '" + mine.name() + "'");
-  std::vector<Dim> dims;
-  size_t count = 1;
-  for (int64_t d : tensorShape(mine)) {
-    dims.push_back(Dim::fixed(d));
-    count *= size_t(d);
-  }
-  o.type = TensorType(dt, dims);
-  if (isIntLike(dt) && count <= kMaxKnownElements)
-    o.known = SymTensor::constant(dt, tensorShape(mine), tensorInts(mine, files_));
-  values_[o.onnxName] = std::move(o);
+  ownedTensors_.back().set_name(node_->output(int(out)));
+  addConstant(ownedTensors_.back());
 }
 
 // ---- IR ops ----
@@ -572,6 +592,7 @@ void Importer::setOutputs() {
 std::unique_ptr<Module> Importer::run() {
   fn_ = module_->addFunction("main");
   importInitializers();
+  bindConstInputs();
   importInputs();
   const auto& g = src_.model.graph();
   for (int i = 0; i < g.node_size(); ++i) lowerNode(g.node(i), size_t(i));

@@ -102,6 +102,8 @@ class Importer {
  private:
   void importInputs();
   void importInitializers();
+  void bindConstInputs();
+  void addConstant(const onnx::TensorProto& t);  // t must outlive the import
   void lowerNode(const onnx::NodeProto& n, size_t index);
   void checkAgainstInference(const std::string& name, const OValue& v);
   void setOutputs();

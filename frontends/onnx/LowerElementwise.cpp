@@ -99,6 +99,13 @@ void clip(Importer& im) {
   const TensorType& t = im.typeOf(0);
   std::optional<double> lo = im.has(1) ? constScalar(im, 1) : -INFINITY;
   std::optional<double> hi = im.has(2) ? constScalar(im, 2) : INFINITY;
+  if (im.opset() < 11) {  // bounds were attributes
+    if (im.numInputs() > 1) fail("Clip before opset 11 takes its bounds as attributes");
+    lo = im.attrFloat("min", -3.4028234663852886e38);
+    hi = im.attrFloat("max", 3.4028234663852886e38);
+  } else if (im.attr("min") || im.attr("max")) {
+    fail("attributes min/max are Clip's form before opset 11; since then the bounds are inputs 1 and 2");
+  }
   if (t.dtype == DType::F32 && lo && hi) {
     AttributeList a;
     a.set("min", *lo);
@@ -120,8 +127,12 @@ void clip(Importer& im) {
   im.define(0, v);
 }
 
-void cast(Importer& im) {
-  const DType to = irDType(int32_t(im.attrInt("to", 0)), "attribute 'to'");
+void castTo(Importer& im, DType to);
+
+void cast(Importer& im) { castTo(im, irDType(int32_t(im.attrInt("to", 0)), "attribute 'to'")); }
+void castLike(Importer& im) { castTo(im, im.typeOf(1).dtype); }
+
+void castTo(Importer& im, DType to) {
   if (const SymTensor* k = im.known(0); k && isIntegerLike(to)) {
     SymTensor r = *k;
     r.dtype = to;
@@ -152,8 +163,9 @@ void addElementwiseLowerings(std::vector<Lowering>& out) {
   for (std::string_view op : {"Sqrt", "Reciprocal", "Abs", "Neg", "Relu", "Sigmoid", "Round", "Exp"})
     out.push_back({"", op, {}, unary});
   out.push_back({"", "Identity", {}, identity});
-  out.push_back({"", "Clip", {}, clip});
+  out.push_back({"", "Clip", {"min", "max"}, clip});
   out.push_back({"", "Cast", {"to"}, cast});
+  out.push_back({"", "CastLike", {}, castLike});
 }
 
 }  // namespace bitnetc::onnxfe

@@ -26,9 +26,35 @@ void reduce(Importer& im) {
 }
 
 void softmax(Importer& im) {
+  Value* x = im.ir(0);
+  const int64_t rank = int64_t(x->type.rank());
+  if (im.opset() >= 13) {  // one axis
+    AttributeList a;
+    a.set("axis", im.attrInt("axis", -1));
+    im.define(0, im.emit("softmax", {x}, std::move(a), im.outName(0)));
+    return;
+  }
+  // Before opset 13: softmax over the flattened dims axis..rank-1 (default axis 1).
+  int64_t axis = im.attrInt("axis", 1);
+  if (axis < -rank || axis >= rank) fail("axis ", axis, " is out of range for rank ", rank);
+  if (axis < 0) axis += rank;
   AttributeList a;
-  a.set("axis", im.attrInt("axis", -1));
-  im.define(0, im.emit("softmax", {im.ir(0)}, std::move(a), im.outName(0)));
+  a.set("axis", int64_t(-1));
+  if (axis == rank - 1) {
+    im.define(0, im.emit("softmax", {x}, std::move(a), im.outName(0)));
+    return;
+  }
+  std::vector<Dim> flat(x->type.dims.begin(), x->type.dims.begin() + axis);
+  int64_t inner = 1;
+  for (int64_t i = axis; i < rank; ++i) {
+    const Dim& d = x->type.dims[size_t(i)];
+    if (d.isDynamic()) fail("softmax over the flattened dims from axis ", axis, " needs them static");
+    inner *= d.size;
+  }
+  flat.push_back(Dim::fixed(inner));
+  Value* r = im.reshapeTo(x, flat, im.tmpName("flat"));
+  Value* s = im.emit("softmax", {r}, std::move(a), im.tmpName("softmax"));
+  im.define(0, im.reshapeTo(s, x->type.dims, im.outName(0)));
 }
 
 void layerNorm(Importer& im) {
@@ -59,7 +85,7 @@ void layerNorm(Importer& im) {
 void addNormalizeLowerings(std::vector<Lowering>& out) {
   out.push_back({"", "ReduceMax", {"axes", "keepdims"}, reduce});
   out.push_back({"", "ReduceMean", {"axes", "keepdims"}, reduce});
-  out.push_back({"", "ReduceSum", {"keepdims", "noop_with_empty_axes"}, reduce});
+  out.push_back({"", "ReduceSum", {"axes", "keepdims", "noop_with_empty_axes"}, reduce});  // axes: before 13
   out.push_back({"", "Softmax", {"axis"}, softmax});
   out.push_back({"", "LayerNormalization", {"axis", "epsilon", "stash_type"}, layerNorm});
 }

@@ -581,13 +581,13 @@ void addShapeLowerings(std::vector<Lowering>& out) {
   out.push_back({"", "Constant", {"value", "value_float", "value_floats", "value_int", "value_ints"}, constant});
   out.push_back({"", "Shape", {"start", "end"}, shape});
   out.push_back({"", "Gather", {"axis"}, gather});
-  out.push_back({"", "Unsqueeze", {}, unsqueeze});
-  out.push_back({"", "Squeeze", {}, squeeze});
+  out.push_back({"", "Unsqueeze", {"axes"}, unsqueeze});  // axes: before opset 13
+  out.push_back({"", "Squeeze", {"axes"}, squeeze});
   out.push_back({"", "Reshape", {"allowzero"}, reshape});
   out.push_back({"", "Transpose", {"perm"}, transpose});
   out.push_back({"", "Concat", {"axis"}, concat});
   out.push_back({"", "Slice", {}, slice});
-  out.push_back({"", "Split", {"axis"}, split});
+  out.push_back({"", "Split", {"axis", "split"}, split});
   out.push_back({"", "Expand", {}, expand});
   out.push_back({"", "ConstantOfShape", {"value"}, constantOfShape});
   out.push_back({"", "Range", {}, range});

@@ -11,7 +11,8 @@ namespace bitnetc::driver {
 
 const char* const kUsage =
     "usage: bitnetc MODEL -o OUT [options]\n"
-    "  MODEL   a checkpoint folder (config.json + model.safetensors) or a .bir file\n"
+    "  MODEL   a checkpoint folder (config.json + model.safetensors), an ONNX model (.onnx) or a\n"
+    "          .bir file\n"
     "  -o OUT  the output; its extension picks --emit when not given (.so lib, .a static, .o obj,\n"
     "          .ll llvm-ir, .s asm, .bir bir)\n"
     "options:\n"
@@ -26,6 +27,9 @@ const char* const kUsage =
     "                            the target passes\n"
     "  --weights=embed|external  weights inside the library (default) or in OUT.weights beside it\n"
     "  --max-context=N           context length of the compiled model (default: the config's)\n"
+    "  --dim NAME=N              ONNX models: bound of the dynamic dim NAME (a dim_param)\n"
+    "  --max-seq=N               ONNX models: bound of every other dynamic dim (default 512)\n"
+    "  --const-input NAME=FILE   ONNX models: the graph input NAME is the TensorProto in FILE\n"
     "  --max-batch=N             tokens per forward call; longer prefills are chunked (default 512)\n"
     "  --kernel=NAME             force the bitlinear kernel for every layer\n"
     "  --print-ir-after-all      print the IR after each pass and the LLVM IR after codegen and O3\n"
@@ -91,7 +95,7 @@ DriverOptions parseDriverOptions(int argc, char** argv) {
       return false;
     };
     std::string v;
-    if (o.passes.parseFlag(arg)) continue;
+    if (o.passes.parseFlag(arg) || o.model.parseFlag(argc, argv, i)) continue;
     if (arg == "-h" || arg == "--help") o.help = true;
     else if (arg == "--version") o.version = true;
     else if (arg == "-v") o.verbose = true;

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "compiler/pass/PassManager.h"
+#include "frontends/ModelInput.h"
 #include "targets/Backend.h"
 
 namespace bitnetc::driver {
@@ -18,6 +19,7 @@ struct DriverOptions {
   target::EmitKind emit = target::EmitKind::Lib;
   target::WeightsMode weights = target::WeightsMode::Embed;
   int64_t maxContext = 0;
+  ModelInputOptions model;         // --dim, --max-seq, --const-input (ONNX models)
   int64_t maxBatch = 512;
   std::string kernel;
   int64_t fault = 0;               // hidden --inject-fault=NAME (test-only): BITNET_FAULT_*

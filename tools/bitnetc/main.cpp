@@ -49,9 +49,12 @@ int run(int argc, char** argv) {
 
   progress.stage("import " + o.input, -1);
   auto start = std::chrono::steady_clock::now();
-  ModelInputOptions inputOptions;
+  ModelInputOptions inputOptions = o.model;
   inputOptions.maxContext = o.maxContext;
+  std::vector<std::string> notes;
+  if (o.verbose) inputOptions.notes = &notes;
   auto module = readModelInput(o.input, inputOptions);
+  for (const std::string& n : notes) std::cerr << "import: " << n << "\n";
   progress.stage("import " + o.input,
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
 
