@@ -11,9 +11,10 @@ Sources of logits (each a [seq, vocab] matrix for one fresh sequence):
             projections q, k, v, o, gate, up, down of each layer) are extra outputs: ORT's int8
             values, so its rounding flips can be told from errors.
   compiled  LIB = bitnetc MODEL.onnx -o LIB, run through bitnet-run's named-tensor interface
-            (--input input_ids=ids.npy); with --compiled-dump MODEL.onnx the interpreter's int8
-            values of the same imported graph come from bitnet-run --dump-values (the act_quant
-            results, in order: q/k/v, o, gate/up, down of each layer; compiled == interpreter).
+            (--input input_ids=ids.npy --output-dir); with --compiled-dump M.bir (bitnetc
+            MODEL.onnx --emit=bir) the int8 values come from the interpreter's run of that IR
+            (bitnet-run --dump-values: the act_quant results, in order q/k/v, o, gate/up, down of
+            each layer), whose logits must equal the library's bit for bit.
   safetensors-lib  LIB = bitnetc CHECKPOINT -o LIB (bitnet-run --tokens --all-logits).
 
 Checks, per source that has int8 values (the flip-tolerant comparison of e2e_check.py, same
@@ -161,19 +162,24 @@ def run_compiled(lib, tokens, work):
     return logits.reshape(logits.shape[-2], logits.shape[-1])
 
 
-def dump_compiled_q(model, tokens, work, layers):
-    """The interpreter's int8 activations of the imported ONNX graph (act_quant results in IR order)."""
-    text = run(["bitnet-opt", model])
+def dump_compiled_q(bir, tokens, work, layers):
+    """The interpreter's run of the pipeline's IR (bitnetc MODEL.onnx --emit=bir): its logits and
+    int8 activations (the act_quant results in IR order: q/k/v, o, gate/up, down of each layer)."""
+    with open(bir) as f:
+        text = f.read()
     qnames = [m.group(1) for m in ACT_QUANT_RE.finditer(text)]
     if len(qnames) != 4 * layers:
-        sys.exit(f"error: {len(qnames)} act_quant ops in the imported {model}, expected {4 * layers} "
-                 "(one per projection group: q/k/v, o, gate/up, down)")
+        return None, None, (f"{len(qnames)} act_quant ops in {os.path.basename(bir)}, expected {4 * layers} "
+                            "(one per projection group: q/k/v, o, gate/up, down)")
     dump = os.path.join(work, "dump")
     os.makedirs(dump, exist_ok=True)
+    for f in os.listdir(dump):
+        os.remove(os.path.join(dump, f))
     ids = os.path.join(work, "ids.npy")
     write_ids(ids, tokens)
-    run(["bitnet-run", model, "--input", f"input_ids={ids}", "--output-dir", os.path.join(work, "interp"),
-         "--dump-values", dump])
+    outdir = os.path.join(work, "interp")
+    run(["bitnet-run", bir, "--input", f"input_ids={ids}", "--output-dir", outdir, "--dump-values", dump])
+    logits = np.load(os.path.join(outdir, "logits.npy"))
     q = {}
     for i, name in enumerate(qnames):
         arr = np.load(os.path.join(dump, name + ".npy"))
@@ -181,7 +187,7 @@ def dump_compiled_q(model, tokens, work, layers):
         layer, group = divmod(i, 4)
         for proj in GROUPS[group]:
             q[f"model.layers.{layer}.{proj}"] = arr
-    return q
+    return logits.reshape(logits.shape[-2], logits.shape[-1]), q, None
 
 
 def run_safetensors_lib(lib, tokens, work):
@@ -265,7 +271,8 @@ def main():
     ap.add_argument("--text", help="use [BOS] + the first --seq - 1 ids of this text (bitnet-tokenize)")
     ap.add_argument("--ort", action="store_true", help="check ONNX Runtime's logits")
     ap.add_argument("--compiled", help="bitnetc's library of MODEL.onnx")
-    ap.add_argument("--compiled-dump", help="MODEL.onnx again: the interpreter's int8 values of the imported graph")
+    ap.add_argument("--compiled-dump", metavar="M.bir", help="bitnetc MODEL.onnx --emit=bir: the interpreter's "
+                    "int8 values of the pipeline's IR")
     ap.add_argument("--safetensors-lib", help="bitnetc's library of CHECKPOINT")
     ap.add_argument("--same-weights", choices=["exact", "flips"],
                     help="compare --compiled with --safetensors-lib")
@@ -299,8 +306,13 @@ def main():
     if args.compiled:
         compiled = run_compiled(args.compiled, tokens, args.work)
         if args.compiled_dump:
-            q = dump_compiled_q(args.compiled_dump, tokens, args.work, ref.layers)
-            flip_checks(out, "compiled", ref, tokens, record, mine, compiled, q)
+            interp, q, why = dump_compiled_q(args.compiled_dump, tokens, args.work, ref.layers)
+            if interp is not None:
+                same = interp.shape == compiled.shape and np.array_equal(interp.view(np.uint32), compiled.view(np.uint32))
+                out.record("compiled == interpreter", same,
+                           "the library's logits and the interpreter's on its IR are "
+                           + ("bit-identical" if same else "different"))
+            flip_checks(out, "compiled", ref, tokens, record, mine, compiled, q, why)
         if args.ort:
             d = np.abs(compiled.astype(np.float64) - logits).max() / np.abs(mine).max()
             print(f"compiled vs ort: max |dlogit| {d:.2e} L, "

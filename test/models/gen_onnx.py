@@ -5,13 +5,14 @@
         [--weights ternary|scaled] [--act-scale div|reciprocal] [--opset 13..17]
         [--mask trilu|compare] [--batch N | --dynamic-batch] [--block-size N]
         [--nbits-scale auto|block|after] [--nbits-layout 2d|1d] [--mmi-zero-points]
-        [--external-data auto|always|never] [--fault KIND]
+        [--logits all|last] [--external-data auto|always|never] [--fault KIND]
 
 The model is the Hugging Face BitNet forward over a whole sequence (BITNET.md sections 1 and 2):
 `input_ids` int64 [batch, seq] -> `logits` f32 [batch, seq, vocab], `seq` a dynamic axis; rotary
 cos/sin tables (max_position_embeddings rows, computed like the interpreter's rope) sliced by seq,
-an additive causal mask, GQA by repeat_kv (unsqueeze/expand/reshape), sub-norms, relu2 (or silu for
-1bitLLM checkpoints), tied or untied head. The weights are the checkpoint's: its ternary values and
+an additive causal mask (Trilu; opset 13: Range/Greater/Where), GQA by repeat_kv (unsqueeze/expand/reshape), sub-norms, relu2 (or silu for
+1bitLLM checkpoints), tied or untied head; --logits last keeps only the last position's logits
+([batch, 1, vocab], HF's logits_to_keep = 1: what a prefill needs). The weights are the checkpoint's: its ternary values and
 weight_scale with its scale rule (linear_class autobitlinear: W = T * ws, else W = T / ws; 1bitLLM
 latent weights: ternarized by absmean, W = T / inv), so the safetensors path of the same folder is
 the reference. The BitLinear forms (BITNET.md section 4):
@@ -404,6 +405,8 @@ class BitNetForCausalLM(torch.nn.Module):
         mask = self.causal_mask(s)
         for layer in self.layers:
             h = layer(h, cos, sin, mask)
+        if self.opts.logits == "last":  # HF's logits_to_keep = 1: only the next token's logits
+            h = h[:, -1:, :]
         h = self.norm(h)
         head = self.embed_tokens.weight if self.ck.tied else self.lm_head
         return F.linear(h, head)
@@ -419,6 +422,7 @@ def export(ck, opts, out):
     axes = {1: "seq"}
     if opts.dynamic_batch:
         axes = {0: "batch", 1: "seq"}
+    out_axes = {0: "batch"} if opts.dynamic_batch and opts.logits == "last" else {} if opts.logits == "last" else dict(axes)
     tmp = tempfile.mkdtemp(prefix="gen_onnx-")
     try:
         path = os.path.join(tmp, "model.onnx")
@@ -426,13 +430,17 @@ def export(ck, opts, out):
             warnings.simplefilter("ignore")  # tracer warnings about shape arithmetic
             torch.onnx.export(model, (example,), path, opset_version=opts.opset,
                               input_names=["input_ids"], output_names=["logits"],
-                              dynamic_axes={"input_ids": axes, "logits": dict(axes)},
+                              dynamic_axes={"input_ids": axes, "logits": out_axes},
                               do_constant_folding=opts.form != "online",
                               custom_opsets={"com.microsoft": 1} if opts.form == "nbits" else None)
         del model
         proto = onnx.load(path, load_external_data=True)  # big exports come as one file per tensor
     finally:
         shutil.rmtree(tmp)
+    if opts.logits == "last":  # torch's shape inference leaves the sliced axis unnamed-dynamic
+        dim = proto.graph.output[0].type.tensor_type.shape.dim[1]
+        dim.Clear()
+        dim.dim_value = 1
     proto.producer_name = "bitnetc test/models/gen_onnx.py (torch.onnx " + torch.__version__ + ")"
     meta = {"bitnet.form": opts.form, "bitnet.scale_rules": ",".join(sorted(ck.rules))}
     if opts.fault:
@@ -471,6 +479,8 @@ def parse_args(argv):
     p.add_argument("--nbits-layout", choices=["2d", "1d"], default="2d",
                    help="nbits: scales [N, k_blocks] and zero points [N, bytes] (2d) or flattened (1d)")
     p.add_argument("--mmi-zero-points", action="store_true", help="integer: explicit int8 zero points 0")
+    p.add_argument("--logits", choices=["all", "last"], default="all",
+                   help="logits of every position [batch, seq, vocab] or of the last one [batch, 1, vocab]")
     p.add_argument("--external-data", choices=["auto", "always", "never"], default="auto")
     p.add_argument("--fault", choices=sorted(FAULTS), help="one deliberate error (see FAULTS)")
     a = p.parse_args(argv)
