@@ -59,3 +59,7 @@ for level in _host_x86_levels():
 if os.path.exists("/usr/bin/qemu-aarch64") and os.path.exists("/usr/aarch64-linux-gnu/lib/libc.so.6"):
     config.available_features.add("qemu-aarch64")
     config.substitutions.append(("%qemu-aarch64", "qemu-aarch64 -L /usr/aarch64-linux-gnu"))
+# ONNX's backend node tests (libonnx-testdata): models with inputs and expected outputs.
+if os.path.isdir("/usr/include/onnx/backend/test/data/node"):
+    config.available_features.add("onnx-testdata")
+    config.substitutions.append(("%onnx_node_tests", "/usr/include/onnx/backend/test/data/node"))

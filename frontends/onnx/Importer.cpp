@@ -112,6 +112,9 @@ void Importer::addConstant(const onnx::TensorProto& t) {
     count *= size_t(d);
   }
   v.type = TensorType(dt, dims);
+  // External data is checked up front (file, range), whether or not a node uses the tensor.
+  if (t.has_data_location() && t.data_location() == onnx::TensorProto::EXTERNAL)
+    files_.locate(t, count * dtypeSize(dt));
   if (isIntLike(dt) && count <= kMaxKnownElements)
     v.known = SymTensor::constant(dt, tensorShape(t), tensorInts(t, files_));
   values_[t.name()] = std::move(v);
