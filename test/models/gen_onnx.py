@@ -3,7 +3,7 @@
 
     gen_onnx.py CHECKPOINT_DIR OUT.onnx [--form fakequant|online|integer|nbits]
         [--weights ternary|scaled] [--act-scale div|reciprocal] [--opset 13..17]
-        [--mask trilu|compare] [--batch N | --dynamic-batch] [--block-size N]
+        [--mask trilu|compare] [--batch N | --dynamic-batch] [--static-seq N] [--block-size N]
         [--nbits-scale auto|block|after] [--nbits-layout 2d|1d] [--mmi-zero-points]
         [--logits all|last] [--external-data auto|always|never] [--fault KIND]
 
@@ -418,11 +418,11 @@ class BitNetForCausalLM(torch.nn.Module):
 def export(ck, opts, out):
     model = BitNetForCausalLM(ck, opts).eval()
     batch = 1 if opts.dynamic_batch else opts.batch
-    example = torch.zeros((batch, min(3, ck.max_pos)), dtype=torch.int64)
-    axes = {1: "seq"}
+    example = torch.zeros((batch, opts.static_seq or min(3, ck.max_pos)), dtype=torch.int64)
+    axes = {} if opts.static_seq else {1: "seq"}
     if opts.dynamic_batch:
         axes = {0: "batch", 1: "seq"}
-    out_axes = {0: "batch"} if opts.dynamic_batch and opts.logits == "last" else {} if opts.logits == "last" else dict(axes)
+    out_axes = {k: v for k, v in axes.items() if k == 0 or opts.logits == "all"}
     tmp = tempfile.mkdtemp(prefix="gen_onnx-")
     try:
         path = os.path.join(tmp, "model.onnx")
@@ -473,6 +473,8 @@ def parse_args(argv):
     p.add_argument("--opset", type=int, default=17)
     p.add_argument("--mask", choices=["trilu", "compare"])
     p.add_argument("--batch", type=int, default=1)
+    p.add_argument("--static-seq", type=int, metavar="N",
+                   help="export for exactly N tokens (no dynamic axis: torch folds the shape arithmetic)")
     p.add_argument("--dynamic-batch", action="store_true")
     p.add_argument("--block-size", type=int, default=128, help="nbits: weights per block along K")
     p.add_argument("--nbits-scale", choices=["auto", "block", "after"], default="auto")
@@ -490,6 +492,8 @@ def parse_args(argv):
         a.mask = "trilu" if a.opset >= 14 else "compare"
     if a.mask == "trilu" and a.opset < 14:
         p.error("--mask trilu needs --opset 14 or later (Trilu)")
+    if a.static_seq is not None and not 1 <= a.static_seq:
+        p.error("--static-seq must be >= 1")
     if a.block_size < 16 or a.block_size & (a.block_size - 1):
         p.error("--block-size must be a power of two >= 16")
     if a.weights == "scaled" and a.form != "fakequant":
