@@ -286,8 +286,6 @@ class BitLinear(torch.nn.Module):
             wq = (w * s).round().clamp(-1, 1) / s
             return F.linear(self.fake_quant(x), wq)
         if self.form == "integer":
-            if self.opts.fault == "skip-act-quant":
-                sys.exit("gen_onnx.py: --fault skip-act-quant has no integer form")
             s = self.act_scale(x)
             q = (x * s).round().clamp(-128, 127).to(torch.int8)
             zq = getattr(self, "q_zero", None)
@@ -496,6 +494,10 @@ def parse_args(argv):
         p.error("--static-seq must be >= 1")
     if a.block_size < 16 or a.block_size & (a.block_size - 1):
         p.error("--block-size must be a power of two >= 16")
+    if a.fault == "divide-scale" and a.form == "online":
+        p.error("--fault divide-scale has no online form (the weight chain derives its own scale)")
+    if a.fault == "skip-act-quant" and a.form == "integer":
+        p.error("--fault skip-act-quant has no integer form")
     if a.weights == "scaled" and a.form != "fakequant":
         p.error("--weights scaled applies to --form fakequant")
     return a
