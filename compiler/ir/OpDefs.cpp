@@ -69,7 +69,37 @@ void requireScalarI64(const Op& op, unsigned i) {
 }
 
 constexpr auto kFloats = {DType::F32, DType::BF16, DType::F16};
-constexpr auto kIntegers = {DType::I8, DType::I32, DType::I64, DType::U8};
+constexpr auto kIntegers = {DType::I8, DType::I16, DType::I32, DType::I64,
+                            DType::U8, DType::U16, DType::U32, DType::U64};
+// Element types of arithmetic: the stored floats (math in f32), f64 (math in f64), integers.
+constexpr auto kArithmetic = {DType::F32, DType::BF16, DType::F16, DType::F64, DType::I8, DType::I16,
+                              DType::I32, DType::I64, DType::U8, DType::U16, DType::U32, DType::U64};
+constexpr auto kSignedOrFloat = {DType::F32, DType::BF16, DType::F16, DType::F64,
+                                 DType::I8,  DType::I16,  DType::I32, DType::I64};
+
+void requireNumeric(const Op& op, unsigned i) {
+  if (!isNumeric(typeOf(op, i).dtype)) badOperand(op, i, "a non-ternary tensor");
+}
+
+// The numpy broadcast of two dim lists (aligned from the right; equal, or one of them static 1).
+std::vector<Dim> broadcastDims(const Op& op, unsigned ia, unsigned ib, const std::vector<Dim>& a,
+                               const std::vector<Dim>& b) {
+  const size_t rank = std::max(a.size(), b.size());
+  std::vector<Dim> dims(rank);
+  for (size_t i = 0; i < rank; ++i) {  // i counts from the end
+    const Dim da = i < a.size() ? a[a.size() - 1 - i] : Dim::fixed(1);
+    const Dim db = i < b.size() ? b[b.size() - 1 - i] : Dim::fixed(1);
+    Dim d;
+    if (sameDim(da, db)) d = da;
+    else if (!da.isDynamic() && da.size == 1) d = db;
+    else if (!db.isDynamic() && db.size == 1) d = da;
+    else
+      fail(operandName(op, ia), " (", typeOf(op, ia).str(), ") and ", operandName(op, ib), " (",
+           typeOf(op, ib).str(), ") do not broadcast: ", dimStr(da), " vs ", dimStr(db));
+    dims[rank - 1 - i] = d;
+  }
+  return dims;
+}
 
 int64_t positiveInt(const Op& op, std::string_view attr) {
   const int64_t v = op.attrs.getInt(attr);
@@ -94,39 +124,46 @@ Types unaryF32(const Op& op) {
   return sameAsOperand0(op);
 }
 
-Types unaryF32OrInt(const Op& op) {
-  requireDType(op, 0, {DType::F32, DType::I8, DType::I32, DType::I64});
+// neg, abs, relu: floats and integers (abs and relu of an unsigned value are the value).
+Types unaryFloatOrInt(const Op& op) {
+  requireDType(op, 0, kArithmetic);
   return sameAsOperand0(op);
 }
 
-Types broadcastBinary(const Op& op, bool allowIntegers) {
-  const TensorType& a = typeOf(op, 0);
-  const TensorType& b = typeOf(op, 1);
-  if (allowIntegers)
-    requireDType(op, 0, {DType::F32, DType::I8, DType::I32, DType::I64, DType::U8});
-  else
-    requireDType(op, 0, {DType::F32});
-  if (a.dtype != b.dtype) badOperand(op, 1, "element type " + std::string(dtypeName(a.dtype)) +
-                                              " like operand 0");
-  const size_t rank = std::max(a.rank(), b.rank());
-  std::vector<Dim> dims(rank);
-  for (size_t i = 0; i < rank; ++i) {  // i counts from the end
-    const Dim da = i < a.rank() ? a.dims[a.rank() - 1 - i] : Dim::fixed(1);
-    const Dim db = i < b.rank() ? b.dims[b.rank() - 1 - i] : Dim::fixed(1);
-    Dim d;
-    if (sameDim(da, db)) d = da;
-    else if (!da.isDynamic() && da.size == 1) d = db;
-    else if (!db.isDynamic() && db.size == 1) d = da;
-    else
-      fail(operandName(op, 0), " (", a.str(), ") and ", operandName(op, 1), " (", b.str(),
-           ") do not broadcast: ", dimStr(da), " vs ", dimStr(db));
-    dims[rank - 1 - i] = d;
-  }
-  return {TensorType(a.dtype, dims)};
+void requireSameDType(const Op& op, unsigned i, unsigned like) {
+  if (typeOf(op, i).dtype != typeOf(op, like).dtype)
+    badOperand(op, i, "element type " + std::string(dtypeName(typeOf(op, like).dtype)) +
+                          " like operand " + std::to_string(like));
 }
 
-Types arithmetic(const Op& op) { return broadcastBinary(op, true); }
-Types floatOnlyBinary(const Op& op) { return broadcastBinary(op, false); }
+// add sub mul div max min: a and b of one arithmetic dtype.
+Types arithmetic(const Op& op) {
+  requireDType(op, 0, kArithmetic);
+  requireSameDType(op, 1, 0);
+  return {TensorType(typeOf(op, 0).dtype, broadcastDims(op, 0, 1, typeOf(op, 0).dims, typeOf(op, 1).dims))};
+}
+
+// pow: the exponent may have another arithmetic dtype (ONNX Pow); the result has the base's.
+Types power(const Op& op) {
+  requireDType(op, 0, kArithmetic);
+  requireDType(op, 1, kArithmetic);
+  return {TensorType(typeOf(op, 0).dtype, broadcastDims(op, 0, 1, typeOf(op, 0).dims, typeOf(op, 1).dims))};
+}
+
+// equal less greater: a and b of one dtype (bool too) -> bool.
+Types compare(const Op& op) {
+  requireNumeric(op, 0);
+  requireSameDType(op, 1, 0);
+  return {TensorType(DType::Bool, broadcastDims(op, 0, 1, typeOf(op, 0).dims, typeOf(op, 1).dims))};
+}
+
+Types where(const Op& op) {
+  requireDType(op, 0, {DType::Bool});
+  requireNumeric(op, 1);
+  requireSameDType(op, 2, 1);
+  const std::vector<Dim> ab = broadcastDims(op, 1, 2, typeOf(op, 1).dims, typeOf(op, 2).dims);
+  return {TensorType(typeOf(op, 1).dtype, broadcastDims(op, 0, 1, typeOf(op, 0).dims, ab))};
+}
 
 Types embedding(const Op& op) {
   requireDType(op, 0, {DType::I32});
@@ -226,7 +263,8 @@ Types cast(const Op& op) {
 Types reduce(const Op& op) {
   const TensorType& x = typeOf(op, 0);
   if (op.opcode == "reduce_mean") requireDType(op, 0, {DType::F32});
-  else requireDType(op, 0, {DType::F32, DType::I8, DType::I32, DType::I64, DType::U8});
+  else requireDType(op, 0, {DType::F32, DType::I8, DType::I16, DType::I32, DType::I64, DType::U8,
+                            DType::U16, DType::U32, DType::U64});
   std::set<size_t> reduced;
   const std::vector<int64_t> axes = op.attrs.has("axes") ? op.attrs.getInts("axes") : std::vector<int64_t>{};
   for (int64_t a : axes)
@@ -252,7 +290,8 @@ Types softmax(const Op& op) {
 Types matmul(const Op& op) {
   requireDType(op, 0, {DType::F32});
   requireMinRank(op, 0, 1);
-  requireDType(op, 1, kFloats);
+  // A ternary b is a weight whose values are T with its scale rule applied (docs/IR.md).
+  requireDType(op, 1, {DType::F32, DType::BF16, DType::F16, DType::Ternary});
   const TensorType& a = typeOf(op, 0);
   const TensorType& b = typeOf(op, 1);
   const bool transposeB = op.attrs.getBool("transpose_b", false);
@@ -269,6 +308,11 @@ Types matmul(const Op& op) {
       if (!sameDim(a.dims[i], b.dims[i]))
         fail(operandName(op, 1), " is ", b.str(), " but ", operandName(op, 0), " is ", a.str(),
              ": leading dim ", i, " differs");
+  }
+  if (op.attrs.getBool("last_row", false)) {  // a [M, K] -> [1, N]: a's last row only
+    if (a.rank() != 2) badOperand(op, 0, "rank 2 (last_row)");
+    if (b.rank() != 2) badOperand(op, 1, "rank 2 (last_row)");
+    return {TensorType(DType::F32, {Dim::fixed(1), bn})};
   }
   std::vector<Dim> dims = a.dims;
   dims.back() = bn;
@@ -378,6 +422,171 @@ Types gather(const Op& op) {
   return {TensorType(data.dtype, dims)};
 }
 
+// ---- ops whose result shape is the declared type (dynamic dims resolved at run time) ----
+
+const TensorType& declared(const Op& op) { return op.results[0]->type; }
+
+[[noreturn]] void badResult(const Op& op, std::string_view why) {
+  fail("result 0 %", op.results[0]->name, " is declared ", declared(op).str(), " but ", why);
+}
+
+Types expand(const Op& op) {
+  requireNumeric(op, 0);
+  const TensorType& x = typeOf(op, 0);
+  const TensorType& y = declared(op);
+  if (y.dtype != x.dtype) badResult(op, "operand 0 is " + x.str() + " (the element types differ)");
+  if (y.rank() < x.rank()) badResult(op, "operand 0 " + x.str() + " has a higher rank");
+  for (size_t i = 0; i < x.rank(); ++i) {
+    const Dim& xd = x.dims[x.rank() - 1 - i];
+    const Dim& yd = y.dims[y.rank() - 1 - i];
+    if (!sameDim(xd, yd) && !(!xd.isDynamic() && xd.size == 1))
+      badResult(op, "operand 0 " + x.str() + " does not broadcast to it: " + dimStr(xd) + " vs " +
+                        dimStr(yd));
+  }
+  return {y};
+}
+
+Types range(const Op& op) {
+  requireDType(op, 0, {DType::F32, DType::F64, DType::I16, DType::I32, DType::I64});
+  requireRank(op, 0, 0);
+  requireSameDType(op, 1, 0);
+  requireRank(op, 1, 0);
+  const TensorType& y = declared(op);
+  if (y.dtype != typeOf(op, 0).dtype || y.rank() != 1)
+    badResult(op, "range yields a 1-D tensor of the dtype of start (" + std::string(dtypeName(typeOf(op, 0).dtype)) + ")");
+  return {y};
+}
+
+// The ONNX normalization of a slice start against the input dim: negative + dim, then clamped
+// to [0, dim] (step > 0) or [0, dim - 1] (step < 0).
+int64_t sliceStart(int64_t start, int64_t step, int64_t dim) {
+  if (start < 0) start += dim;
+  return step > 0 ? std::clamp<int64_t>(start, 0, dim) : std::clamp<int64_t>(start, 0, dim - 1);
+}
+
+Types slice(const Op& op) {
+  requireNumeric(op, 0);
+  const TensorType& x = typeOf(op, 0);
+  const TensorType& y = declared(op);
+  const auto& starts = op.attrs.getInts("starts");
+  const auto& axes = op.attrs.getInts("axes");
+  const auto& steps = op.attrs.getInts("steps");
+  if (starts.size() != axes.size() || steps.size() != axes.size())
+    fail("attributes 'starts', 'axes' and 'steps' have ", starts.size(), ", ", axes.size(), " and ",
+         steps.size(), " entries, expected the same count");
+  if (y.dtype != x.dtype || y.rank() != x.rank())
+    badResult(op, "a slice of operand 0 " + x.str() + " has its element type and rank");
+  std::vector<bool> listed(x.rank(), false);
+  for (size_t i = 0; i < axes.size(); ++i) {
+    const size_t a = normalizeAxis(axes[i], x.rank(), "axes");
+    if (listed[a]) fail("attribute 'axes' names the axis ", axes[i], " twice");
+    listed[a] = true;
+    if (steps[i] == 0) fail("attribute 'steps' has a 0 (axis ", axes[i], ")");
+    const Dim &xd = x.dims[a], &yd = y.dims[a];
+    if (xd.isDynamic() || yd.isDynamic() || yd.size == 0) continue;  // checked at run time
+    const int64_t first = sliceStart(starts[i], steps[i], xd.size);
+    const int64_t last = first + (yd.size - 1) * steps[i];
+    if (xd.size == 0 || last < 0 || last >= xd.size)
+      badResult(op, "axis " + std::to_string(a) + " reads index " + std::to_string(last) +
+                        " of operand 0 " + x.str() + " (start " + std::to_string(first) + ", step " +
+                        std::to_string(steps[i]) + ")");
+  }
+  for (size_t a = 0; a < x.rank(); ++a)
+    if (!listed[a] && !sameDim(x.dims[a], y.dims[a]))
+      badResult(op, "axis " + std::to_string(a) + " is not sliced and operand 0 has " + dimStr(x.dims[a]));
+  return {y};
+}
+
+Types trilu(const Op& op) {
+  requireNumeric(op, 0);
+  requireMinRank(op, 0, 2);
+  return sameAsOperand0(op);
+}
+
+Types layerNorm(const Op& op) {
+  requireDType(op, 0, {DType::F32});
+  requireMinRank(op, 0, 1);
+  const TensorType& x = typeOf(op, 0);
+  const size_t axis = normalizeAxis(op.attrs.getInt("axis"), x.rank(), "axis");
+  const std::vector<Dim> normalized(x.dims.begin() + long(axis), x.dims.end());
+  for (unsigned i : {1u, 2u}) {
+    requireDType(op, i, kFloats);
+    const TensorType& t = typeOf(op, i);
+    bool same = t.rank() == normalized.size();
+    for (size_t d = 0; same && d < t.rank(); ++d) same = sameDim(t.dims[d], normalized[d]);
+    if (!same) badOperand(op, i, "the normalized dims " + TensorType(t.dtype, normalized).str() +
+                                     " of operand 0 (axis " + std::to_string(axis) + ")");
+  }
+  return sameAsOperand0(op);
+}
+
+Types shape(const Op& op) {
+  requireNumeric(op, 0);
+  return {TensorType(DType::I64, {Dim::fixed(int64_t(typeOf(op, 0).rank()))})};
+}
+
+// A MatMulInteger zero point: one element (per tensor), or one per row of a ([M]) / column of
+// b ([N]).
+void requireZeroPoint(const Op& op, unsigned i, unsigned of, const Dim& perRow) {
+  requireSameDType(op, i, of);
+  const TensorType& z = typeOf(op, i);
+  const bool one = z.rank() == 0 || (z.rank() == 1 && sameDim(z.dims[0], Dim::fixed(1)));
+  if (!one && !(z.rank() == 1 && sameDim(z.dims[0], perRow)))
+    badOperand(op, i, "a scalar, tensor<1 x ...> or tensor<" + dimStr(perRow) + " x " +
+                          std::string(dtypeName(z.dtype)) + ">");
+}
+
+Types matmulInteger(const Op& op) {
+  requireDType(op, 0, {DType::I8, DType::U8});
+  requireMinRank(op, 0, 1);
+  requireDType(op, 1, {DType::I8, DType::U8});
+  requireMinRank(op, 1, 2);
+  const TensorType& a = typeOf(op, 0);
+  const TensorType& b = typeOf(op, 1);
+  const Dim& k = b.dims[b.rank() - 2];
+  if (!sameDim(a.dims.back(), k))
+    fail(operandName(op, 1), " is ", b.str(), " but ", operandName(op, 0), " is ", a.str(),
+         ": the contracted dims ", dimStr(a.dims.back()), " and ", dimStr(k), " differ");
+  if (b.rank() > 2) {
+    if (a.rank() != b.rank()) badOperand(op, 1, "rank 2 or rank " + std::to_string(a.rank()) + " like operand 0");
+    for (size_t i = 0; i + 2 < b.rank(); ++i)
+      if (!sameDim(a.dims[i], b.dims[i]))
+        fail(operandName(op, 1), " is ", b.str(), " but ", operandName(op, 0), " is ", a.str(),
+             ": leading dim ", i, " differs");
+  }
+  requireZeroPoint(op, 2, 0, a.rank() >= 2 ? a.dims[a.rank() - 2] : Dim::fixed(1));
+  requireZeroPoint(op, 3, 1, b.dims.back());
+  std::vector<Dim> dims = a.dims;
+  dims.back() = b.dims.back();
+  return {TensorType(DType::I32, dims)};
+}
+
+Types matmulNBits(const Op& op) {
+  const int64_t K = positiveInt(op, "K"), N = positiveInt(op, "N");
+  const int64_t bits = positiveInt(op, "bits"), block = positiveInt(op, "block_size");
+  if (bits != 2 && bits != 4 && bits != 8) fail("attribute 'bits' is ", bits, ", expected 2, 4 or 8");
+  if (block * bits % 8) fail("attribute 'block_size' = ", block, " does not fill whole bytes at ", bits, " bits");
+  const int64_t blocks = (K + block - 1) / block, blob = block * bits / 8;
+  const int64_t zpBytes = (blocks * bits + 7) / 8;
+  requireDType(op, 0, {DType::F32});
+  requireMinRank(op, 0, 1);
+  const TensorType& a = typeOf(op, 0);
+  if (!sameDim(a.dims.back(), Dim::fixed(K)))
+    fail(operandName(op, 0), " is ", a.str(), " but K = ", K);
+  const TensorType b = TensorType::of(DType::U8, {N, blocks, blob});
+  if (!sameType(typeOf(op, 1), b)) badOperand(op, 1, b.str() + " ([N, ceil(K / block_size), block_size * bits / 8])");
+  auto requireCount = [&](unsigned i, DType t, int64_t count, const std::string& what) {
+    const TensorType& v = typeOf(op, i);
+    if (v.dtype != t || !v.isStatic() || v.numElementsUpperBound() != count)
+      badOperand(op, i, std::string(dtypeName(t)) + " with " + std::to_string(count) + " elements (" + what + ")");
+  };
+  requireCount(2, DType::F32, N * blocks, "N * ceil(K / block_size) scales");
+  requireCount(3, DType::U8, N * zpBytes, "per row of N, ceil(K / block_size) zero points of 'bits' bits");
+  std::vector<Dim> dims = a.dims;
+  dims.back() = Dim::fixed(N);
+  return {TensorType(DType::F32, dims)};
+}
+
 std::vector<OpDef> makeOpDefs() {
   using K = AttrKind;
   const std::vector<AttrDef> none;
@@ -399,16 +608,29 @@ std::vector<OpDef> makeOpDefs() {
       {"clip", 1, 1, {{"min", K::Float, true}, {"max", K::Float, true}}, {}, clip},
       {"cast", 1, 1, {{"to", K::String, true}}, {}, cast},
       {"softmax", 1, 1, {{"axis", K::Int, true}}, {}, softmax},
-      {"matmul", 2, 1, {{"transpose_b", K::Bool, false}}, {}, matmul},
+      {"matmul", 2, 1, {{"transpose_b", K::Bool, false}, {"last_row", K::Bool, false}}, {}, matmul},
       {"transpose", 1, 1, {{"perm", K::Ints, true}}, {}, transpose},
       {"reshape", 1, 1, {{"shape", K::Ints, true}}, {}, reshape},
       {"concat", -1, 1, {{"axis", K::Int, true}}, {}, concat},
       {"gather", 2, 1, {{"axis", K::Int, true}}, {}, gather},
+      // For ONNX graphs (issue 4)
+      {"where", 3, 1, none, {}, where},
+      {"expand", 1, 1, none, {}, expand},
+      {"range", 2, 1, none, {}, range},
+      {"slice", 1, 1, {{"starts", K::Ints, true}, {"axes", K::Ints, true}, {"steps", K::Ints, true}}, {}, slice},
+      {"trilu", 1, 1, {{"upper", K::Bool, true}, {"k", K::Int, false}}, {}, trilu},
+      {"layer_norm", 3, 1, {{"axis", K::Int, true}, {"eps", K::Float, true}}, {}, layerNorm},
+      {"shape", 1, 1, none, {}, shape},
+      {"matmul_integer", 4, 1, none, {}, matmulInteger},
+      {"matmul_nbits", 4, 1,
+       {{"K", K::Int, true}, {"N", K::Int, true}, {"bits", K::Int, true}, {"block_size", K::Int, true}},
+       {}, matmulNBits},
   };
-  for (std::string_view op : {"add", "sub", "mul", "max", "min"})
+  for (std::string_view op : {"add", "sub", "mul", "max", "min", "div"})
     defs.push_back({op, 2, 1, none, {}, arithmetic});
-  for (std::string_view op : {"div", "pow"}) defs.push_back({op, 2, 1, none, {}, floatOnlyBinary});
-  for (std::string_view op : {"neg", "abs", "relu"}) defs.push_back({op, 1, 1, none, {}, unaryF32OrInt});
+  defs.push_back({"pow", 2, 1, none, {}, power});
+  for (std::string_view op : {"equal", "less", "greater"}) defs.push_back({op, 2, 1, none, {}, compare});
+  for (std::string_view op : {"neg", "abs", "relu"}) defs.push_back({op, 1, 1, none, {}, unaryFloatOrInt});
   for (std::string_view op : {"sqrt", "exp", "sigmoid", "reciprocal", "round"})
     defs.push_back({op, 1, 1, none, {}, unaryF32});
   for (std::string_view op : {"reduce_max", "reduce_mean", "reduce_sum"})
@@ -471,8 +693,10 @@ void checkOp(const Op& op) {
       fail("missing attribute '", a.name, "' (", attrKindName(a.kind), ")");
   // Ternary values are weights in a packed layout: only bitlinear reads them.
   for (unsigned i = 0; i < n; ++i)
-    if (op.operands[i]->type.dtype == DType::Ternary && !(op.opcode == "bitlinear" && i == 2))
-      fail(operandName(op, i), " is ", typeOf(op, i).str(), ": only bitlinear (operand 2) reads ternary weights");
+    if (op.operands[i]->type.dtype == DType::Ternary && !(op.opcode == "bitlinear" && i == 2) &&
+        !(op.opcode == "matmul" && i == 1))
+      fail(operandName(op, i), " is ", typeOf(op, i).str(),
+           ": only bitlinear (operand 2) and matmul (operand 1) read ternary weights");
   for (unsigned i : def.stateOperands)
     if (op.operands[i]->kind != Value::Kind::State)
       fail(operandName(op, i), " must be a function state (it is written)");

@@ -316,8 +316,25 @@ class Parser {
             std::memcpy(dst, &h, 2);
             break;
           }
+          case DType::F64: {
+            const double d = realFrom<double>(t);
+            std::memcpy(dst, &d, 8);
+            break;
+          }
           case DType::I8: *dst = uint8_t(int8_t(intElement(t, -128, 127, "i8"))); break;
           case DType::U8: *dst = uint8_t(intElement(t, 0, 255, "u8")); break;
+          case DType::Bool: *dst = uint8_t(intElement(t, 0, 1, "bool")); break;
+          case DType::I16: storeAs<int16_t>(dst, intElement(t, INT16_MIN, INT16_MAX, "i16")); break;
+          case DType::U16: storeAs<uint16_t>(dst, intElement(t, 0, UINT16_MAX, "u16")); break;
+          case DType::U32: storeAs<uint32_t>(dst, intElement(t, 0, UINT32_MAX, "u32")); break;
+          case DType::U64: {
+            uint64_t v = 0;
+            auto [end, ec] = std::from_chars(t.text.data(), t.text.data() + t.text.size(), v);
+            if (t.kind != Tok::Int || ec != std::errc() || end != t.text.data() + t.text.size())
+              errorAt(t, "expected a u64 element in [0, 18446744073709551615], got ", describe(t));
+            std::memcpy(dst, &v, 8);
+            break;
+          }
           case DType::I32: {
             const int32_t v = int32_t(intElement(t, INT32_MIN, INT32_MAX, "i32"));
             std::memcpy(dst, &v, 4);
@@ -337,6 +354,12 @@ class Parser {
     w.layout = layout;
     w.scaleRule = rule;
     w.scale = scale;
+  }
+
+  template <typename T>
+  static void storeAs(uint8_t* dst, int64_t v) {
+    const T x = T(v);
+    std::memcpy(dst, &x, sizeof(T));
   }
 
   int64_t intElement(const Token& t, int64_t lo, int64_t hi, std::string_view type) const {

@@ -95,26 +95,25 @@ void printDenseValues(const Weight& w, std::ostream& out) {
     for (int64_t i = 0; i < n; ++i) sep(i), out << int(values[size_t(i)]);
     return;
   }
-  auto readInt = [&](int64_t i) -> int64_t {
-    switch (w.type.dtype) {
-      case DType::I8: return int8_t(w.data[i]);
-      case DType::U8: return w.data[i];
-      case DType::I32: {
-        int32_t v;
-        std::memcpy(&v, w.data + 4 * i, 4);
-        return v;
-      }
-      default: {
-        int64_t v;
-        std::memcpy(&v, w.data + 8 * i, 8);
-        return v;
-      }
-    }
+  auto load = [&]<typename T>(T, int64_t i) {
+    T v;
+    std::memcpy(&v, w.data + sizeof(T) * size_t(i), sizeof(T));
+    return v;
   };
   for (int64_t i = 0; i < n; ++i) {
     sep(i);
-    if (isFloat(w.type.dtype)) out << formatFloat(w.floatAt(i));
-    else out << readInt(i);
+    switch (w.type.dtype) {
+      case DType::F32: case DType::BF16: case DType::F16: out << formatFloat(w.floatAt(i)); break;
+      case DType::F64: out << shortest(load(double(), i)); break;
+      case DType::I8: out << int(int8_t(w.data[i])); break;
+      case DType::U8: case DType::Bool: out << int(w.data[i]); break;
+      case DType::I16: out << load(int16_t(), i); break;
+      case DType::U16: out << load(uint16_t(), i); break;
+      case DType::I32: out << load(int32_t(), i); break;
+      case DType::U32: out << load(uint32_t(), i); break;
+      case DType::U64: out << load(uint64_t(), i); break;
+      default: out << load(int64_t(), i);
+    }
   }
 }
 

@@ -13,7 +13,9 @@ struct DTypeInfo {
 constexpr DTypeInfo kDTypes[] = {
     {DType::F32, "f32", 4}, {DType::BF16, "bf16", 2}, {DType::F16, "f16", 2},
     {DType::I8, "i8", 1},   {DType::I32, "i32", 4},   {DType::I64, "i64", 8},
-    {DType::U8, "u8", 1},   {DType::Ternary, "ternary", 0},
+    {DType::U8, "u8", 1},   {DType::Ternary, "ternary", 0}, {DType::Bool, "bool", 1},
+    {DType::F64, "f64", 8}, {DType::I16, "i16", 2}, {DType::U16, "u16", 2},
+    {DType::U32, "u32", 4}, {DType::U64, "u64", 8},
 };
 }  // namespace
 
@@ -28,8 +30,16 @@ std::optional<DType> dtypeFromName(std::string_view name) {
 size_t dtypeSize(DType t) { return kDTypes[static_cast<int>(t)].size; }
 bool isFloat(DType t) { return t == DType::F32 || t == DType::BF16 || t == DType::F16; }
 bool isInteger(DType t) {
-  return t == DType::I8 || t == DType::I32 || t == DType::I64 || t == DType::U8;
+  switch (t) {
+    case DType::I8: case DType::I16: case DType::I32: case DType::I64:
+    case DType::U8: case DType::U16: case DType::U32: case DType::U64: return true;
+    default: return false;
+  }
 }
+bool isUnsigned(DType t) {
+  return t == DType::U8 || t == DType::U16 || t == DType::U32 || t == DType::U64;
+}
+bool isNumeric(DType t) { return t != DType::Ternary; }
 
 std::string shapeString(const std::vector<int64_t>& shape) {
   std::string s = "[";

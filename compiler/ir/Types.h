@@ -10,13 +10,17 @@
 
 namespace bitnetc {
 
-enum class DType : uint8_t { F32, BF16, F16, I8, I32, I64, U8, Ternary };
+// Codes are the ABI's bitnet_dtype (runtime/abi/bitnet_abi.h): the ONNX types were appended.
+enum class DType : uint8_t { F32, BF16, F16, I8, I32, I64, U8, Ternary, Bool, F64, I16, U16, U32, U64 };
 
 std::string_view dtypeName(DType t);                       // "f32", ..., "ternary"
 std::optional<DType> dtypeFromName(std::string_view name);
 size_t dtypeSize(DType t);                                  // bytes per element; 0 for Ternary
-bool isFloat(DType t);                                      // f32, bf16, f16
-bool isInteger(DType t);                                    // i8, i32, i64, u8
+bool isFloat(DType t);        // f32, bf16, f16: stored floats whose math is done in f32
+bool isInteger(DType t);      // i8, i16, i32, i64, u8, u16, u32, u64 (not bool)
+bool isUnsigned(DType t);     // u8, u16, u32, u64
+// Any element type an ONNX tensor can hold: floats (incl. f64), integers, bool; not ternary.
+bool isNumeric(DType t);
 // A concrete shape as "[2, 3]", for error messages.
 std::string shapeString(const std::vector<int64_t>& shape);
 

@@ -33,9 +33,12 @@ TEST(OpDefs, EveryOpOfTheContractIsRegistered) {
        {"embedding", "rms_norm", "act_quant", "bitlinear", "rope", "attention", "relu2", "silu",
         "add", "sub", "mul", "div", "max", "min", "pow", "neg", "abs", "sqrt", "exp", "relu",
         "sigmoid", "reciprocal", "round", "clip", "cast", "reduce_max", "reduce_mean",
-        "reduce_sum", "softmax", "matmul", "transpose", "reshape", "concat", "gather"})
+        "reduce_sum", "softmax", "matmul", "transpose", "reshape", "concat", "gather",
+        // added for ONNX graphs
+        "equal", "less", "greater", "where", "expand", "range", "slice", "trilu", "layer_norm",
+        "shape", "matmul_integer", "matmul_nbits"})
     EXPECT_NE(findOpDef(op), nullptr) << op;
-  EXPECT_EQ(allOpDefs().size(), 34u);
+  EXPECT_EQ(allOpDefs().size(), 46u);
   EXPECT_EQ(findOpDef("frobnicate"), nullptr);
   EXPECT_THROW(getOpDef("frobnicate"), Error);
   try {
@@ -84,10 +87,13 @@ TEST(OpDefs, BroadcastingFollowsNumpyAndComparesDynamicDimsByName) {
             "not broadcast: ?seq vs ?ctx");
   EXPECT_EQ(checkError(*x.f->add("add", {a, ints}, "e", expected)->producer),
             "operand 1 %ints is tensor<4 x i32>, expected element type f32 like operand 0");
-  // Integers are fine for add, not for div.
+  // Integers are fine for add and div (ONNX Div on integers truncates), bool is not arithmetic.
   EXPECT_EQ(checkError(*x.f->add("add", {ints, ints}, "", TensorType::of(DType::I32, {4}))->producer), "");
-  EXPECT_EQ(checkError(*x.f->add("div", {ints, ints}, "g", TensorType::of(DType::I32, {4}))->producer),
-            "operand 0 %ints is tensor<4 x i32>, expected element type f32");
+  EXPECT_EQ(checkError(*x.f->add("div", {ints, ints}, "", TensorType::of(DType::I32, {4}))->producer), "");
+  Value* flags = x.f->addInput("flags", TensorType::of(DType::Bool, {4}));
+  EXPECT_EQ(checkError(*x.f->add("div", {flags, flags}, "g", TensorType::of(DType::Bool, {4}))->producer),
+            "operand 0 %flags is tensor<4 x bool>, expected element type "
+            "f32/bf16/f16/f64/i8/i16/i32/i64/u8/u16/u32/u64");
 }
 
 TEST(OpDefs, ShapeOps) {
