@@ -1,10 +1,13 @@
 #include "targets/TargetMachine.h"
 
+#include <set>
+
 #include <llvm/Analysis/CGSCCPassManager.h>
 #include <llvm/Analysis/LoopAnalysisManager.h>
 #include <llvm/IR/LegacyPassManager.h>
 #include <llvm/IR/Module.h>
 #include <llvm/IR/Verifier.h>
+#include <llvm/MC/MCSubtargetInfo.h>
 #include <llvm/MC/TargetRegistry.h>
 #include <llvm/Passes/PassBuilder.h>
 #include <llvm/Support/FileSystem.h>
@@ -35,6 +38,28 @@ std::unique_ptr<llvm::TargetMachine> createTargetMachine(const TargetInfo& targe
   return tm;
 }
 
+// The ISA extensions a kernel asked for with __attribute__((target(...))) (one bitcode holds the
+// AVX2, AVX-VNNI and AVX-512 variants) that the target does not enable: they stay on that
+// function, so its intrinsics still compile; select-kernels calls it only where the target has
+// them (and O3 drops the uncalled ones). Only these ISA names are kept: the generic functions'
+// own defaults (e.g. aarch64 +outline-atomics) must not leak into the model.
+static std::string extraIsaFeatures(llvm::StringRef own, const llvm::TargetMachine& tm) {
+  static const std::set<std::string> isa = {
+      "sse3", "ssse3", "sse4.1", "sse4.2", "popcnt", "avx", "avx2", "fma", "f16c", "bmi", "bmi2",
+      "avxvnni", "avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512cd", "avx512vnni",
+      "avx512bf16", "avx512vbmi", "evex512", "gfni", "neon", "dotprod", "i8mm"};
+  const llvm::MCSubtargetInfo* sti = tm.getMCSubtargetInfo();
+  std::string out;
+  llvm::SmallVector<llvm::StringRef, 32> parts;
+  own.split(parts, ',', -1, false);
+  for (llvm::StringRef p : parts) {
+    if (!p.consume_front("+") || !isa.count(p.str())) continue;
+    if (sti && sti->checkFeatures("+" + p.str())) continue;  // the target has it already
+    out += (out.empty() ? "+" : ",+") + p.str();
+  }
+  return out;
+}
+
 void retargetModule(llvm::Module& module, llvm::TargetMachine& tm) {
   module.setTargetTriple(tm.getTargetTriple().str());
   module.setDataLayout(tm.createDataLayout());
@@ -42,11 +67,13 @@ void retargetModule(llvm::Module& module, llvm::TargetMachine& tm) {
   const std::string features = tm.getTargetFeatureString().str();
   for (llvm::Function& f : module) {
     if (f.isDeclaration()) continue;
+    const std::string own = extraIsaFeatures(f.getFnAttribute("target-features").getValueAsString(), tm);
     f.removeFnAttr("target-cpu");
     f.removeFnAttr("target-features");
     f.removeFnAttr("tune-cpu");
     f.addFnAttr("target-cpu", cpu);
-    if (!features.empty()) f.addFnAttr("target-features", features);
+    const std::string all = features.empty() ? own : own.empty() ? features : features + "," + own;
+    if (!all.empty()) f.addFnAttr("target-features", all);
   }
 }
 

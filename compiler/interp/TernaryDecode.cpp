@@ -19,6 +19,13 @@ void decodeTernaryRow(const Weight& w, int64_t n, Fault fault, int8_t* row) {
         fail("weight @", w.name, ": invalid packed code 3 at packed [", r, ", ", c, "] (row ", n, ")");
       row[c] = int8_t(code - 1);
     }
+  } else if (w.layout == kLayoutMad2) {
+    const uint8_t* base = w.data + madRowOffset(n, in);
+    for (int64_t c = 0; c < in; ++c) {
+      const int code = (base[madColumnOffset(c)] >> (2 * ((c % 256) / 64))) & 3;
+      if (code == 3) fail("weight @", w.name, ": invalid packed code 3 at [", n, ", ", c, "]");
+      row[c] = int8_t(code - 1);
+    }
   } else if (w.layout == kLayoutI8) {
     const int8_t* src = reinterpret_cast<const int8_t*>(w.data) + n * in;
     for (int64_t c = 0; c < in; ++c) {

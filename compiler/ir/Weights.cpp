@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <bit>
 #include <cerrno>
 #include <cmath>
@@ -48,12 +49,20 @@ MappedFile::~MappedFile() {
 }
 
 bool isKnownTernaryLayout(std::string_view layout) {
-  return layout == kLayoutHFBlocked || layout == kLayoutI8;
+  return layout == kLayoutHFBlocked || layout == kLayoutI8 || layout == kLayoutMad2;
 }
+
+size_t madRowOffset(int64_t row, int64_t in) {
+  const int64_t blocks = (in + 255) / 256;
+  return size_t((row / 4) * blocks * 256 + (row % 4) * 64);
+}
+
+size_t madColumnOffset(int64_t column) { return size_t((column / 256) * 256 + column % 64); }
 
 size_t ternaryLayoutBytes(std::string_view layout, int64_t out, int64_t in) {
   if (layout == kLayoutHFBlocked) return size_t((out + 3) / 4) * size_t(in);
   if (layout == kLayoutI8) return size_t(out) * size_t(in);
+  if (layout == kLayoutMad2) return size_t((out + 3) / 4) * size_t((in + 255) / 256) * 256;
   fail("unknown ternary layout \"", layout, "\"");
 }
 
@@ -125,6 +134,15 @@ std::vector<int8_t> Weight::unpackTernary() const {
         }
       }
     }
+  } else if (layout == kLayoutMad2) {
+    for (int64_t row = 0; row < out; ++row) {
+      const uint8_t* base = data + madRowOffset(row, in);
+      for (int64_t c = 0; c < in; ++c) {
+        const int code = (base[madColumnOffset(c)] >> (2 * ((c % 256) / 64))) & 3;
+        if (code == 3) fail("weight @", name, ": invalid packed code 3 at [", row, ", ", c, "]");
+        values[size_t(row * in + c)] = int8_t(code - 1);
+      }
+    }
   } else if (layout == kLayoutI8) {
     for (size_t i = 0; i < values.size(); ++i) {
       const int8_t v = int8_t(data[i]);
@@ -149,6 +167,17 @@ std::vector<uint8_t> packTernary(std::string_view layout, int64_t out, int64_t i
     // Padding rows of the last block get code 1 (zero weight).
     for (int64_t row = out; row < 4 * rows; ++row)
       for (int64_t c = 0; c < in; ++c) bytes[size_t((row % rows) * in + c)] |= uint8_t(1 << (2 * (row / rows)));
+  } else if (layout == kLayoutMad2) {
+    // Every field starts as code 1 (zero weight: the padding), then the real codes replace it.
+    std::fill(bytes.begin(), bytes.end(), uint8_t(0x55));
+    for (int64_t row = 0; row < out; ++row) {
+      uint8_t* base = bytes.data() + madRowOffset(row, in);
+      for (int64_t c = 0; c < in; ++c) {
+        const int shift = int(2 * ((c % 256) / 64));
+        uint8_t& b = base[madColumnOffset(c)];
+        b = uint8_t((b & ~(3 << shift)) | ((values[size_t(row * in + c)] + 1) << shift));
+      }
+    }
   } else {
     for (size_t i = 0; i < values.size(); ++i) bytes[i] = uint8_t(values[i]);
   }

@@ -43,9 +43,21 @@ class MappedFile {
 //  "hf_blocked_2bit": u8 [ceil(out/4), in], blocked along the output dim (BITNET.md section 3):
 //                     with R = ceil(out/4), T[i*R + r, c] = ((P[r,c] >> 2i) & 3) - 1.
 //  "i8":              one int8 per weight, row-major [out, in].
+//  "mad_2bit":        for the MAD kernels (unsigned 2-bit code x signed int8 activation):
+//                     u8 [ceil(out/4), ceil(in/256), 4, 64]. Rows in groups of 4, columns in
+//                     blocks of 256; each (group g, block b) is 4 rows x 64 bytes, contiguous;
+//                     byte c of row i holds in bits 2j..2j+1 the code T + 1 of
+//                     T[4g + i, 256b + 64j + c]. One 64-byte load (or 2 x 32, 4 x 16) and a
+//                     mask per j give the codes of 64 consecutive columns, aligned with 64
+//                     contiguous activation bytes. Padding (rows >= out, columns >= in): code 1.
 inline constexpr std::string_view kLayoutHFBlocked = "hf_blocked_2bit";
 inline constexpr std::string_view kLayoutI8 = "i8";
+inline constexpr std::string_view kLayoutMad2 = "mad_2bit";
 bool isKnownTernaryLayout(std::string_view layout);
+// mad_2bit addressing: byte of T[row, column] = madRowOffset(row, in) + madColumnOffset(column),
+// in bits 2 * ((column % 256) / 64) and the next.
+size_t madRowOffset(int64_t row, int64_t in);
+size_t madColumnOffset(int64_t column);
 // Bytes a ternary [out, in] matrix takes in the layout.
 size_t ternaryLayoutBytes(std::string_view layout, int64_t out, int64_t in);
 

@@ -10,7 +10,7 @@
  * load shared by four output rows. Rows are split across the pool; weight rows are walked in
  * chunks that stay in L1/L2 while every activation row passes over them (prefill).
  * Test-only faults (bitnet__fault): interleaved-packing (hf2), divide-scale, as the interpreter. */
-#include "targets/kernels/kernel_util.h"
+#include "targets/kernels/bitlinear_common.h"
 
 #define BL_LANES 32 /* int16 lanes per accumulator */
 #define BL_BLOCK 64 /* lane products per int16 accumulation round: 64 * 256 < 32768 */
@@ -102,27 +102,6 @@ static void dot_i8_x4(const int8_t* restrict q, const int8_t* restrict w, int64_
   acc[3] = t3;
 }
 
-typedef struct bl_ctx {
-  const int8_t* q;
-  const float* s;
-  const uint8_t* w;
-  float* y;
-  int64_t M, N, K, R; /* R: packed rows (hf2) or groups of four rows (i8) */
-  int64_t chunk;      /* packed rows / groups per cache chunk */
-  int64_t rule;
-  float ws;
-} bl_ctx;
-
-/* The scale rule exactly as docs/IR.md (same f32 operations as the interpreter). */
-static inline float bl_scale(int32_t acc, int64_t rule, float ws, float s) {
-  const float a = (float)acc;
-  switch (rule) {
-    case BITNET_SCALE_MUL: return (a * ws) / s;
-    case BITNET_SCALE_DIV: return a / (ws * s);
-    default: return a / s;
-  }
-}
-
 static void hf2_range(void* vctx, int64_t begin, int64_t end) {
   const bl_ctx* c = (const bl_ctx*)vctx;
   for (int64_t r0 = begin; r0 < end; r0 += c->chunk) {
@@ -164,8 +143,7 @@ static void i8_range(void* vctx, int64_t begin, int64_t end) {
   }
 }
 
-/* Checks the operands and fills the context; 0 or a status. */
-static int64_t bl_prepare(const bitnet_call* call, const bitnet_kernel_args* args,
+int64_t bitnetk__bl_prepare(const bitnet_call* call, const bitnet_kernel_args* args,
                           int64_t layout, bl_ctx* c) {
   int64_t st = bitnetk__check_arity(call, args, 3, 3, 1);
   if (st) return st;
@@ -199,7 +177,7 @@ static int64_t bl_prepare(const bitnet_call* call, const bitnet_kernel_args* arg
 
 int64_t bitnetk_bitlinear_hf2(const bitnet_call* call, const bitnet_kernel_args* args) {
   bl_ctx c;
-  const int64_t st = bl_prepare(call, args, BITNET_LAYOUT_HF_BLOCKED_2BIT, &c);
+  const int64_t st = bitnetk__bl_prepare(call, args, BITNET_LAYOUT_HF_BLOCKED_2BIT, &c);
   if (st) return st;
   c.R = (c.N + 3) / 4;
   bk_parallel_for(call, c.R, 4 * c.K * c.M, hf2_range, &c);
@@ -208,7 +186,7 @@ int64_t bitnetk_bitlinear_hf2(const bitnet_call* call, const bitnet_kernel_args*
 
 int64_t bitnetk_bitlinear_i8(const bitnet_call* call, const bitnet_kernel_args* args) {
   bl_ctx c;
-  const int64_t st = bl_prepare(call, args, BITNET_LAYOUT_I8, &c);
+  const int64_t st = bitnetk__bl_prepare(call, args, BITNET_LAYOUT_I8, &c);
   if (st) return st;
   c.R = (c.N + 3) / 4;
   c.chunk = (c.chunk + 3) / 4;
@@ -222,6 +200,7 @@ int64_t bitnetk_bitlinear(const bitnet_call* call, const bitnet_kernel_args* arg
   switch (args->operands[2].layout) {
     case BITNET_LAYOUT_HF_BLOCKED_2BIT: return bitnetk_bitlinear_hf2(call, args);
     case BITNET_LAYOUT_I8: return bitnetk_bitlinear_i8(call, args);
+    case BITNET_LAYOUT_MAD_2BIT: return bitnetk_bitlinear_mad(call, args);
     default:
       return bitnetk__fail_i(call, args, BITNET_ERR_INTERNAL, "unknown ternary layout ",
                              args->operands[2].layout, "");

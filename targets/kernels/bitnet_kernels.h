@@ -21,8 +21,16 @@ extern "C" {
   X(sub) X(mul) X(max) X(min) X(div) X(pow) X(neg) X(abs) X(relu) X(sqrt) X(exp) X(sigmoid)   \
   X(reciprocal) X(round) X(reduce_max) X(reduce_mean) X(reduce_sum)
 
-/* The bitlinear variants (select-kernels' table in targets/passes/KernelTable.cpp). */
-#define BITNET_BITLINEAR_KERNELS(X) X(hf2) X(i8)
+/* The bitlinear variants (select-kernels' table in targets/passes/KernelTable.cpp) that the
+ * kernels built for this architecture define: portable ones everywhere, ISA ones per arch. */
+#if defined(__x86_64__)
+#define BITNET_BITLINEAR_KERNELS(X) X(hf2) X(i8) X(mad) X(mad_avx2) X(mad_avxvnni) X(mad_avx512vnni) \
+  X(mad_avx512vnni_ymm)
+#elif defined(__aarch64__)
+#define BITNET_BITLINEAR_KERNELS(X) X(hf2) X(i8) X(mad) X(mad_neondot)
+#else
+#define BITNET_BITLINEAR_KERNELS(X) X(hf2) X(i8) X(mad)
+#endif
 
 /* Test-only deliberate bugs, to prove that the e2e tests of compiled code are sharp
  * (bitnetc --inject-fault=NAME, docs/CLI.md): the numbering of the interpreter's enum Fault

@@ -10,6 +10,15 @@ const std::vector<BitlinearKernel>& bitlinearKernels() {
       {"hf2", kLayoutHFBlocked, std::nullopt, {}, 10,
        "2-bit codes blocked along the output (the HF checkpoint layout, 4 weights a byte)"},
       {"i8", kLayoutI8, std::nullopt, {}, 0, "one int8 per weight (4x the bytes of hf2)"},
+      {"mad", kLayoutMad2, std::nullopt, {}, 5,
+       "2-bit codes in 256-column blocks of 4 rows (mad_2bit), portable C"},
+      {"mad_avx2", kLayoutMad2, Arch::X86_64, {"avx2"}, 30, "mad_2bit, vpmaddubsw + vpmaddwd (ymm)"},
+      {"mad_avxvnni", kLayoutMad2, Arch::X86_64, {"avx2", "avxvnni"}, 40, "mad_2bit, vpdpbusd (ymm)"},
+      {"mad_avx512vnni", kLayoutMad2, Arch::X86_64, {"avx512f", "avx512bw", "avx512vnni"}, 50,
+       "mad_2bit, vpdpbusd (zmm); prefill: codes unpacked once per tile, 4 tokens x 4 rows"},
+      {"mad_avx512vnni_ymm", kLayoutMad2, Arch::X86_64, {"avx512f", "avx512vl", "avx512vnni"}, 45,
+       "mad_2bit, vpdpbusd (ymm, EVEX): the mad_avxvnni code for AVX-512 VNNI CPUs"},
+      {"mad_neondot", kLayoutMad2, Arch::AArch64, {"neon", "dotprod"}, 40, "mad_2bit, NEON sdot"},
   };
   return table;
 }

@@ -17,7 +17,9 @@
 namespace bitnetc::target {
 
 struct TargetPassOptions {
-  std::string kernel;  // --kernel=NAME: every bitlinear uses this variant ("" = choose)
+  // --kernel=SPEC: NAME (every bitlinear) and/or PATTERN=NAME items, comma-separated
+  // (SelectKernels.cpp; docs/CLI.md); "" = the cost model chooses.
+  std::string kernel;
 };
 
 void registerTargetPasses(const TargetInfo& target, const TargetPassOptions& options = {});

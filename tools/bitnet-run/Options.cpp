@@ -46,7 +46,7 @@ const char* usageText() {
          "  -mcpu=CPU           jit: target CPU (default native), as bitnetc\n"
          "  -mattr=+f,-g        jit: target features, as bitnetc\n"
          "  -O0 .. -O3          jit: optimization level (default -O3)\n"
-         "  --kernel NAME       jit: force this bitlinear kernel\n"
+         "  --kernel SPEC       jit: force bitlinear kernels (NAME, PATTERN=NAME; as bitnetc)\n"
          "  -v                  model summary and timings on stderr\n";
 }
 

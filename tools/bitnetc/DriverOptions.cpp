@@ -31,7 +31,7 @@ const char* const kUsage =
     "  --max-seq=N               ONNX models: bound of every other dynamic dim (default 512)\n"
     "  --const-input NAME=FILE   ONNX models: the graph input NAME is the TensorProto in FILE\n"
     "  --max-batch=N             tokens per forward call; longer prefills are chunked (default 512)\n"
-    "  --kernel=NAME             force the bitlinear kernel for every layer\n"
+    "  --kernel=SPEC             force bitlinear kernels: NAME, or PATTERN=NAME per layer\n"
     "  --print-ir-after-all      print the IR after each pass and the LLVM IR after codegen and O3\n"
     "  --time-passes             time each IR pass\n"
     "  -v                        print each stage and its time\n"

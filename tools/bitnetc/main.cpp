@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <map>
 
 #include "compiler/pass/PassManager.h"
 #include "compiler/pass/Pipeline.h"
@@ -68,6 +69,13 @@ int run(int argc, char** argv) {
   target::compileModule(*module, backend, o.emit, o.output);
   progress.done();
   return 0;
+  if (o.verbose) {  // select-kernels' choice, per kernel (the IR carries it per layer)
+    std::map<std::string, int64_t> kernels;
+    for (const auto& f : module->functions())
+      for (const auto& op : f->ops())
+        if (op->opcode == "bitlinear" && op->attrs.has("kernel")) ++kernels[op->attrs.getString("kernel")];
+    for (const auto& [name, n] : kernels) std::cerr << "kernel " << name << ": " << n << " bitlinear ops\n";
+  }
 }
 
 }  // namespace
