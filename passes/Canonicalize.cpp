@@ -3,7 +3,8 @@
 //  - commutative ops (add, mul, max, min) with a weight first and a computed value second get
 //    their operands swapped: the constant is on the right;
 //  - max(x, c) / min(x, c) with a scalar-like f32 weight c (and no broadcast) become
-//    clip(x) {min = c, max = inf} / {min = -inf, max = c} (same NaN rule: NaN stays NaN);
+//    clip(x) {min = c, max = inf} / {min = -inf, max = c} (same NaN rule: NaN stays NaN), and
+//    a clip of a clip with intersecting ranges becomes one clip of the intersection;
 //  - div(1, x) becomes reciprocal(x) (both are the f32 division 1 / x);
 //  - matmul(a, transpose(b) {perm = [1, 0]}) becomes matmul(a, b) {transpose_b = true} (the same
 //    products summed in the same order), so a transposed weight is never materialized;
@@ -11,6 +12,7 @@
 //    the operand's own dtype, mul or div by a scalar-like 1.0 that does not broadcast.
 // Rewrites that only hold up to rounding (x / c versus x * (1 / c)) are not done here: the
 // pass that needs them (fuse-bitlinear) decides whether the difference matters.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <set>
@@ -100,6 +102,20 @@ class Canonicalize : public Pass {
       attrs.set("max", op.opcode == "max" ? inf : double(*c));
       op.opcode = "clip";
       op.operands.resize(1);
+      op.attrs = std::move(attrs);
+      return true;
+    }
+    if (op.opcode == "clip" && op.result()->type.dtype == DType::F32) {
+      // clip(clip(x, a, b), c, d) = clip(x, max(a, c), min(b, d)) when the ranges intersect.
+      const Op* inner = producedBy(op.operand(0), "clip");
+      if (!inner || !sameType(inner->operand(0)->type, op.result()->type)) return false;
+      const double lo = std::max(inner->attrs.getFloat("min"), op.attrs.getFloat("min"));
+      const double hi = std::min(inner->attrs.getFloat("max"), op.attrs.getFloat("max"));
+      if (!(lo <= hi)) return false;
+      AttributeList attrs;
+      attrs.set("min", lo);
+      attrs.set("max", hi);
+      op.operands[0] = inner->operand(0);
       op.attrs = std::move(attrs);
       return true;
     }

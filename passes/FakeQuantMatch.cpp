@@ -32,29 +32,54 @@ std::optional<std::pair<float, Value*>> mulByScalar(const Op& op) {
   return std::nullopt;
 }
 
-// c = max(m, 1e-5): clip {min = 1e-5, max >= FLT_MAX} or max with a scalar 1e-5. Returns m.
-Value* matchEpsClamp(Value* c, std::string& why) {
-  const Op* op = c->producer;
-  if (op && op->opcode == "clip") {
-    const double lo = op->attrs.getFloat("min"), hi = op->attrs.getFloat("max");
-    if (float(lo) != 1e-5f || !(hi >= double(FLT_MAX))) {
-      why = "the clamp " + c->ref() + " is clip [" + num(lo) + ", " + num(hi) + "], expected clip [1e-05, inf]";
-      return nullptr;
+// v = clamp(src, lo, hi) written as any stack of clip, max(., c) and min(., c) ops (c a scalar
+// weight, no broadcast): clamps with intersecting ranges compose to one clamp of the
+// intersection (NaN passes through all of them). `layers` counts the ops peeled.
+struct Clamp {
+  Value* src;
+  double lo, hi;
+  int layers;
+};
+
+Clamp peelClamp(Value* v) {
+  Clamp c{v, -INFINITY, INFINITY, 0};
+  for (;;) {
+    const Op* op = c.src->producer;
+    if (!op) return c;
+    double lo = -INFINITY, hi = INFINITY;
+    Value* next = op->operand(0);
+    if (op->opcode == "clip") {
+      lo = op->attrs.getFloat("min");
+      hi = op->attrs.getFloat("max");
+    } else if (op->opcode == "max" || op->opcode == "min") {
+      auto k = scalarWeight(op->operand(1));
+      if (!k && (k = scalarWeight(op->operand(0)))) next = op->operand(1);
+      if (!k || std::isnan(*k)) return c;
+      (op->opcode == "max" ? lo : hi) = double(*k);
+    } else {
+      return c;
     }
-    return op->operand(0);
+    if (!sameType(op->result()->type, next->type)) return c;
+    if (std::max(lo, c.lo) > std::min(hi, c.hi)) return c;  // disjoint: not one clamp
+    c = Clamp{next, std::max(lo, c.lo), std::min(hi, c.hi), c.layers + 1};
   }
-  if (op && op->opcode == "max") {
-    for (unsigned i = 0; i < 2; ++i)
-      if (auto eps = scalarWeight(op->operand(i))) {
-        if (*eps != 1e-5f) {
-          why = "the clamp " + c->ref() + " is max(., " + num(*eps) + "), expected max(., 1e-05)";
-          return nullptr;
-        }
-        return op->operand(1 - i);
-      }
+}
+
+std::string range(double lo, double hi) { return "[" + num(lo) + ", " + num(hi) + "]"; }
+
+// c = max(m, 1e-5), as clip [1e-5, inf] or max(., 1e-5) (or a stack of clamps that is). Returns m.
+Value* matchEpsClamp(Value* c, std::string& why) {
+  const Clamp k = peelClamp(c);
+  if (k.layers == 0) {
+    why = "the absmax " + origin(c) + " is not clamped to [1e-05, inf]";
+    return nullptr;
   }
-  why = "the absmax clamp " + origin(c) + " is not max(., 1e-05) or clip [1e-05, inf]";
-  return nullptr;
+  // The clip kernel compares in f32: bounds that round to the same f32 are the same clamp.
+  if (float(k.lo) != 1e-5f || !(k.hi >= double(FLT_MAX))) {
+    why = "the clamp " + c->ref() + " bounds the absmax to " + range(k.lo, k.hi) + ", expected [1e-05, inf]";
+    return nullptr;
+  }
+  return k.src;
 }
 
 // True if s has x's shape with the last dim reduced to 1 (or is scalar-like for a 1-D x): the
@@ -132,25 +157,24 @@ std::optional<QuantMatch> matchQuantScale(Value* s, std::string& why) {
 }
 
 std::optional<QuantMatch> matchQuantized(Value* q, std::string& why) {
-  const Op* clip = producedBy(q, "clip");
-  if (!clip) {
+  const Clamp clip = peelClamp(q);
+  if (clip.layers == 0) {
     why = "the quantized value " + origin(q) + " is not clip(round(x * s), -128, 127)";
     return std::nullopt;
   }
-  const double lo = clip->attrs.getFloat("min"), hi = clip->attrs.getFloat("max");
-  if (lo != -128.0 || hi != 127.0) {
-    why = "the clip " + q->ref() + " has bounds [" + num(lo) + ", " + num(hi) + "], expected [-128, 127]";
+  if (float(clip.lo) != -128.0f || float(clip.hi) != 127.0f) {
+    why = "the clamp " + q->ref() + " bounds it to " + range(clip.lo, clip.hi) + ", expected [-128, 127]";
     return std::nullopt;
   }
-  const Op* round = producedBy(clip->operand(0), "round");
+  const Op* round = producedBy(clip.src, "round");
   if (!round) {
-    why = "the clip " + q->ref() + " reads " + origin(clip->operand(0)) + ", expected round(x * s)";
+    why = "the clamp " + q->ref() + " reads " + origin(clip.src) + ", expected round(x * s)";
     return std::nullopt;
   }
   Value* xs = round->operand(0);
   const Op* mul = producedBy(xs, "mul");
   if (!mul) {
-    why = "the round " + clip->operand(0)->ref() + " reads " + origin(xs) + ", expected x * s";
+    why = "the round " + clip.src->ref() + " reads " + origin(xs) + ", expected x * s";
     return std::nullopt;
   }
   // Either operand may be the scale; explain the one that looks like a scale computation.
@@ -216,7 +240,7 @@ std::optional<QuantMatch> matchQuantizedI8(Value* q8, std::string& why) {
   Value* v = cast->operand(0);
   // cast rounds half to even and saturates: cast(x * s) and cast(round(x * s)) equal q too. A
   // clip is matched by matchQuantized (it must be exactly -128..127).
-  if (!producedBy(v, "clip")) {
+  if (peelClamp(v).layers == 0) {
     if (const Op* round = producedBy(v, "round")) v = round->operand(0);
     const Op* mul = producedBy(v, "mul");
     if (mul) {

@@ -4,11 +4,12 @@
 //    weight's codes equal the float weight's ternary values (and the online weight chain's);
 //  - every output is within the bound stated in passes/FuseBitLinear.cpp,
 //      |fused - float| <= 2^-20 * (ws / s) * sum_k |q_k T[k, n]|,
-//    and that bound is sharp enough to catch a wrong scale rule (Fault::DivideScale);
+//    and that bound is sharp enough to catch a wrong scale rule or packing (interpreter faults);
 //  - functions that must not fuse (the lit test's near-misses) and canonicalize's rewrites keep
 //    every output bit for bit.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -76,11 +77,21 @@ struct Case {
   float a;       // magnitude of the weight's non-zero elements
   float ws;      // trailing mul (0: none)
   bool reciprocal = false;  // 127 * (1 / c) and q * (1 / s) spellings
+  bool perColumn = false;   // column n holds T * a * {1, 0.5, 2}[n % 3]
 };
+
+float columnFactor(const Case& c, int64_t n) { return c.perColumn ? std::array<float, 3>{1.0f, 0.5f, 2.0f}[size_t(n % 3)] : 1.0f; }
+
+// The weight's effective scale of output n: a (* ws when there is a trailing mul), per column.
+std::vector<double> outputScales(const Case& c) {
+  std::vector<double> s(size_t(c.n));
+  for (int64_t n = 0; n < c.n; ++n) s[size_t(n)] = double(c.a) * columnFactor(c, n) * (c.ws != 0 ? c.ws : 1.0f);
+  return s;
+}
 
 std::string fakeQuantModule(const Case& c, const std::vector<int8_t>& t /* [K, N] */) {
   std::vector<float> w(t.size());
-  for (size_t i = 0; i < t.size(); ++i) w[i] = float(t[i]) * c.a;
+  for (size_t i = 0; i < t.size(); ++i) w[i] = float(t[i]) * c.a * columnFactor(c, int64_t(i) % c.n);
   const std::string K = std::to_string(c.k), N = std::to_string(c.n);
   const std::string X = "tensor<?seq x " + K + " x f32>", S = "tensor<?seq x 1 x f32>", Y = "tensor<?seq x " + N + " x f32>";
   std::string m = "bir 1\ndim ?seq <= 64\n";
@@ -145,7 +156,7 @@ void actQuant(const std::vector<float>& x, int64_t rows, int64_t k, std::vector<
 
 // Largest |fused - float| / bound over all outputs.
 double worstRatio(const std::vector<float>& fused, const std::vector<float>& ref, const std::vector<float>& x,
-                  const std::vector<int8_t>& t, const Case& c, double scale) {
+                  const std::vector<int8_t>& t, const Case& c, const std::vector<double>& scale) {
   std::vector<int> q;
   std::vector<float> s;
   actQuant(x, c.rows, c.k, q, s);
@@ -154,7 +165,7 @@ double worstRatio(const std::vector<float>& fused, const std::vector<float>& ref
     for (int64_t n = 0; n < c.n; ++n) {
       double mass = 0;
       for (int64_t i = 0; i < c.k; ++i) mass += std::abs(q[size_t(r * c.k + i)] * t[size_t(i * c.n + n)]);
-      const double bound = std::ldexp(1.0, -20) * std::fabs(scale) / s[size_t(r)] * mass;
+      const double bound = std::ldexp(1.0, -20) * std::fabs(scale[size_t(n)]) / s[size_t(r)] * mass;
       const double diff = std::fabs(double(fused[size_t(r * c.n + n)]) - double(ref[size_t(r * c.n + n)]));
       if (diff == 0) continue;
       worst = std::max(worst, bound > 0 ? diff / bound : INFINITY);
@@ -183,15 +194,27 @@ TEST_P(FuseBitLinearNumerics, FusedMatchesTheFloatChainWithinTheBound) {
   ASSERT_EQ(count(f, "matmul"), 0) << printModule(*fused);
   ASSERT_EQ(count(f, "bitlinear"), 1) << printModule(*fused);
   ASSERT_EQ(count(f, "act_quant"), 1);
-  // The new weight: T transposed to [N, K], scale a * ws (exact for these cases), packed 2-bit.
+  // The new weight: T transposed to [N, K], scale a * ws (exact for these cases), packed 2-bit;
+  // per-column magnitudes: no scale on the weight, a mul by the column scales after it.
   const Value* wv = nullptr;
   for (const auto& op : f.ops())
     if (op->opcode == "bitlinear") wv = op->operand(2);
   const Weight& w = *wv->weight;
   EXPECT_EQ(w.layout, kLayoutHFBlocked);
-  EXPECT_EQ(w.scaleRule, ScaleRule::Mul);
-  const float scale = c.ws != 0 ? c.a * c.ws : c.a;
-  EXPECT_EQ(w.scale, scale);
+  const std::vector<double> scale = outputScales(c);
+  if (c.perColumn) {
+    EXPECT_EQ(w.scaleRule, ScaleRule::None);
+    const Value* colScales = nullptr;  // the mul reading the bitlinear's result
+    for (const auto& op : f.ops())
+      if (op->opcode == "mul" && op->operand(0)->producer && op->operand(0)->producer->opcode == "bitlinear")
+        colScales = op->operand(1);
+    ASSERT_TRUE(colScales && colScales->isWeight()) << printModule(*fused);
+    const std::vector<float> v = colScales->weight->toFloats();
+    for (int64_t n = 0; n < c.n; ++n) EXPECT_EQ(v[size_t(n)], c.a * columnFactor(c, n));
+  } else {
+    EXPECT_EQ(w.scaleRule, ScaleRule::Mul);
+    EXPECT_EQ(double(w.scale), scale[0]);
+  }
   const std::vector<int8_t> codes = w.unpackTernary();
   for (int64_t n = 0; n < c.n; ++n)
     for (int64_t k = 0; k < c.k; ++k)
@@ -212,9 +235,12 @@ TEST_P(FuseBitLinearNumerics, FusedMatchesTheFloatChainWithinTheBound) {
     if (qDiffer == 0) {
       // Rows whose absmax is below 1e-5 or zero included: the bound holds everywhere.
       EXPECT_LE(worstRatio(out, ref, x, t, c, scale), 1.0) << "seed " << seed;
-      // A wrong scale rule (T * ws applied as T / ws) is far outside it.
-      const std::vector<float> bad = run(*fused, x, c.rows, c.k, nullptr, Fault::DivideScale);
-      EXPECT_GT(worstRatio(bad, ref, x, t, c, scale), 1e3) << "seed " << seed;
+      // A wrong scale rule (T * ws applied as T / ws) or a wrongly decoded packing is far outside it.
+      for (Fault fault : {Fault::DivideScale, Fault::InterleavedPacking}) {
+        if (fault == Fault::DivideScale && c.perColumn) continue;  // no scale on the weight
+        const std::vector<float> bad = run(*fused, x, c.rows, c.k, nullptr, fault);
+        EXPECT_GT(worstRatio(bad, ref, x, t, c, scale), 1e3) << "seed " << seed;
+      }
     }
   }
 }
@@ -222,7 +248,8 @@ TEST_P(FuseBitLinearNumerics, FusedMatchesTheFloatChainWithinTheBound) {
 INSTANTIATE_TEST_SUITE_P(Shapes, FuseBitLinearNumerics,
                          ::testing::Values(Case{64, 16, 8, 1.0f, 2.5f}, Case{67, 5, 9, 0.75f, 0},
                                            Case{256, 24, 6, 1.0f / 3.0f, 0}, Case{129, 33, 7, 0.5f, 1.25f},
-                                           Case{96, 12, 8, 1.0f, 2.5f, true}));
+                                           Case{96, 12, 8, 1.0f, 2.5f, true}, Case{80, 9, 6, 0.75f, 0, false, true},
+                                           Case{80, 9, 6, 0.75f, 1.5f, false, true}));
 
 // The online weight chain of 1bitLLM-style exports on a float latent weight: constant-fold
 // evaluates it, fuse-bitlinear finds ternary times one scale in the result.
@@ -273,7 +300,7 @@ TEST(FuseBitLinear, OnlineWeightChainFoldsIntoTheSameTernaryValues) {
   const Case c{K, N, rows, 1.0f / s, 0};
   for (uint32_t seed : {4u, 5u}) {
     const std::vector<float> x = activations(rows, K, seed);
-    EXPECT_LE(worstRatio(run(*fused, x, rows, K), run(*unfused, x, rows, K), x, tkn, c, w.scale), 1.0);
+    EXPECT_LE(worstRatio(run(*fused, x, rows, K), run(*unfused, x, rows, K), x, tkn, c, outputScales(c)), 1.0);
   }
 }
 
