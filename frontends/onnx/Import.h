@@ -1,4 +1,4 @@
-// Imports an ONNX model (ModelProto, opsets 13-17 of the default domain, 10-12 where the op
+// Imports an ONNX model (ModelProto, opsets 13-17 of the default domain, 9-12 where the op
 // lowerings follow the older forms, plus com.microsoft MatMulNBits) into one IR function @main: inputs and outputs in ONNX order, values named after
 // the ONNX output names, initializers as weights (external data stays in its mapped file),
 // shape-computing subgraphs evaluated at import. docs/ONNX.md lists the ops and the rules.

@@ -59,7 +59,6 @@ void softmax(Importer& im) {
 
 void layerNorm(Importer& im) {
   if (im.attrInt("stash_type", 1) != 1) fail("stash_type other than 1 (float) is not supported");
-  if (im.hasOutput(1) || im.hasOutput(2)) fail("the Mean and InvStdDev outputs are not supported");
   Value* x = im.ir(0);
   Value* scale = im.ir(1);
   Value* bias = nullptr;
@@ -74,10 +73,33 @@ void layerNorm(Importer& im) {
     for (int64_t d : shape) n *= size_t(d);
     bias = im.constant(scale->type.dtype, shape, std::vector<double>(n, 0.0), im.outName(0) + ".bias");
   }
+  const int64_t axis = im.attrInt("axis", -1);
+  const double eps = im.attrFloat("epsilon", 1e-5);
   AttributeList a;
-  a.set("axis", im.attrInt("axis", -1));
-  a.set("eps", im.attrFloat("epsilon", 1e-5));
+  a.set("axis", axis);
+  a.set("eps", eps);
   im.define(0, im.emit("layer_norm", {x, scale, bias}, std::move(a), im.outName(0)));
+  if (!im.hasOutput(1) && !im.hasOutput(2)) return;
+  // The optional Mean and InvStdDev outputs (training leftovers), from plain reductions over
+  // axis..rank-1 with the reduced dims kept as 1.
+  const int64_t rank = int64_t(x->type.rank());
+  if (axis < -rank || axis >= rank) fail("axis ", axis, " is out of range for rank ", rank);
+  std::vector<int64_t> axes;
+  for (int64_t i = axis < 0 ? axis + rank : axis; i < rank; ++i) axes.push_back(i);
+  auto reduceMean = [&](Value* v, std::string name) {
+    AttributeList r;
+    r.set("axes", axes);
+    r.set("keepdims", true);
+    return im.emit("reduce_mean", {v}, std::move(r), std::move(name));
+  };
+  Value* mean = reduceMean(x, im.hasOutput(1) ? im.outName(1) : im.tmpName("mean"));
+  if (im.hasOutput(1)) im.define(1, mean);
+  if (!im.hasOutput(2)) return;
+  Value* d = im.emit("sub", {x, mean}, {}, im.tmpName("centered"));
+  Value* var = reduceMean(im.emit("mul", {d, d}, {}, im.tmpName("sq")), im.tmpName("var"));
+  Value* e = im.constant(DType::F32, {}, {eps}, im.outName(2) + ".eps");
+  Value* sd = im.emit("sqrt", {im.emit("add", {var, e}, {}, im.tmpName("var_eps"))}, {}, im.tmpName("std"));
+  im.define(2, im.emit("reciprocal", {sd}, {}, im.outName(2)));
 }
 
 }  // namespace

@@ -215,7 +215,9 @@ void reshape(Importer& im) {
     if (e.isConst() && e.value == -1) {
       if (infer >= 0) fail("the shape ", shapeK->str(), " has more than one -1");
       infer = int(i);
-    } else if (e.isConst() && e.value == 0 && !allowZero) {
+    } else if (e.isConst() && e.value == 0 && allowZero) {
+      fail("allowzero = 1 with a 0 in the shape (a zero-size dim) is not supported");
+    } else if (e.isConst() && e.value == 0) {
       if (i >= t.rank()) fail("the shape ", shapeK->str(), " copies dim ", i, " of a rank-", t.rank(), " input");
       dims[i] = t.dims[i];
     } else {
@@ -370,8 +372,15 @@ void slice(Importer& im) {
   for (int64_t s : steps)
     if (s == 0) fail("a step is 0");
   std::vector<Dim> dims = t.dims;
-  for (size_t i = 0; i < n; ++i)
-    dims[size_t(axes[i])] = sliceLength(t.dims[size_t(axes[i])], startsK->elems[i], endsK->elems[i], steps[i], axes[i]);
+  for (size_t i = 0; i < n; ++i) {
+    const Dim& in = t.dims[size_t(axes[i])];
+    const Dim d = sliceLength(in, startsK->elems[i], endsK->elems[i], steps[i], axes[i]);
+    if (d.isDynamic() && !in.isDynamic() && d.max > in.size)
+      im.note("'" + im.node().output(0) + "' takes ?" + d.name + " rows of a dim of " + std::to_string(in.size) +
+              " but ?" + d.name + " is bounded by " + std::to_string(d.max) + ": past " + std::to_string(in.size) +
+              " the slice fails at run time (--dim " + d.name + "=" + std::to_string(in.size) + " bounds it)");
+    dims[size_t(axes[i])] = d;
+  }
   if (const SymTensor* k = im.known(0)) {  // slice of known elements
     SymTensor r;
     r.dtype = k->dtype;
@@ -536,7 +545,7 @@ void range(Importer& im) {
     }
   }
   auto start = im.constFloats(0), delta = im.constFloats(2);
-  if (!start || !delta) fail("start and delta must be constants");
+  if (!start || !delta) fail("start and delta must be constants known at import");
   const SymTensor* lim = im.known(1);
   auto limF = im.constFloats(1);
   Dim len;

@@ -35,10 +35,11 @@ void loadOnnx(const std::string& path, LoadedOnnx& out, std::vector<std::string>
     if (o.domain().empty() || o.domain() == "ai.onnx") out.opset = o.version();
     else if (o.domain() == "com.microsoft") out.msOpset = o.version();
   }
-  // 13-17 is the supported range; 10-12 differ in ways the lowerings handle (axes and split as
-  // attributes, Clip bounds as attributes, Softmax on the coerced 2-D view).
-  if (out.opset < 10 || out.opset > 17)
-    fail(path, ": opset ", out.opset, " of the default ONNX domain is not supported (13 to 17; 10 to 12 accepted)");
+  // 13-17 is the supported range; 9-12 differ in ways the lowerings handle (axes and split as
+  // attributes, Clip bounds as attributes, Softmax on the coerced 2-D view) or reject by name
+  // (Slice's attributes before 10).
+  if (out.opset < 9 || out.opset > 17)
+    fail(path, ": opset ", out.opset, " of the default ONNX domain is not supported (13 to 17; 9 to 12 accepted)");
 
   // Shape inference on a copy: unknown ops (com.microsoft) are skipped; node-level failures are
   // ignored (error mode 0). Our own type rules decide the IR types; these are cross-checks.

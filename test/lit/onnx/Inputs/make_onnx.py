@@ -205,7 +205,7 @@ def missing_initializer(a):
 
 @case
 def old_opset(a):
-    return model([helper.make_node("Relu", ["x"], ["y"])], [f32("x", [2])], [f32("y", [2])], opset=9)
+    return model([helper.make_node("Relu", ["x"], ["y"])], [f32("x", [2])], [f32("y", [2])], opset=8)
 
 
 @case
@@ -225,6 +225,84 @@ def matmul_nbits(a):
     node = helper.make_node("MatMulNBits", ["x", "B", "scales"], ["y"], domain="com.microsoft", name="q4",
                             K=32, N=8, bits=a.bits, block_size=32)
     return model([node], [f32("x", [2, 32])], [f32("y", [2, 8])], [b, s], extra_opsets=[("com.microsoft", 1)])
+
+
+@case
+def rotary_slice(a):
+    """x[..., :h] / x[..., h:] with h from Shape / 2 (the rotate_half pattern), and a cos table
+    [16, 8] sliced to the dynamic sequence length."""
+    n = helper.make_node
+    c = lambda name, v: n("Constant", [], [name], value=numpy_helper.from_array(np.array(v, dtype=np.int64)))
+    table = init("cos", np.arange(128, dtype=np.float32).reshape(16, 8))
+    nodes = [n("Shape", ["x"], ["shape"]), c("last", 1), n("Gather", ["shape", "last"], ["d"], axis=0),
+             c("two", 2), n("Div", ["d", "two"], ["half"]), c("ax0", [0]), n("Unsqueeze", ["half", "ax0"], ["h1"]),
+             c("zero", [0]), c("axm1", [-1]), c("big", [9223372036854775807]),
+             n("Slice", ["x", "zero", "h1", "axm1"], ["lo"]), n("Slice", ["x", "h1", "big", "axm1"], ["hi"]),
+             n("Neg", ["hi"], ["neghi"]), n("Concat", ["neghi", "lo"], ["rot"], axis=-1),
+             c("i0", 0), n("Gather", ["shape", "i0"], ["s"], axis=0), n("Unsqueeze", ["s", "ax0"], ["s1"]),
+             n("Slice", ["cos", "zero", "s1", "zero"], ["c"]), n("Mul", ["rot", "c"], ["y"]),
+             c("m1", [-1]), n("Slice", ["x", "m1", "big", "zero"], ["last_row"])]
+    return model(nodes, [f32("x", ["seq", 8])], [f32("y", ["seq", 8]), f32("last_row", [1, 8])], [table])
+
+
+@case
+def gqa_expand(a):
+    """repeat_kv: [1, 2, s, 4] -> Unsqueeze(2) -> Expand to [1, 2, 3, s, 4] (shape from Shape,
+    Concat, and torch's Where(Equal(shape, -1)) guard) -> Reshape [1, 6, s, 4]."""
+    n = helper.make_node
+    c = lambda name, v: n("Constant", [], [name], value=numpy_helper.from_array(np.array(v, dtype=np.int64)))
+    nodes = [c("ax2", [2]), n("Unsqueeze", ["x", "ax2"], ["u"]), n("Shape", ["x"], ["shape"]), c("i2", 2),
+             n("Gather", ["shape", "i2"], ["s"], axis=0), c("ax0", [0]), n("Unsqueeze", ["s", "ax0"], ["s1"]),
+             c("pre", [1, 2, 3]), c("post", [4]), n("Concat", ["pre", "s1", "post"], ["target"], axis=0),
+             c("minus1", [-1]), n("Equal", ["target", "minus1"], ["is_m1"]),
+             n("Shape", ["target"], ["tshape"]), n("ConstantOfShape", ["tshape"], ["ones"], value=numpy_helper.from_array(np.array([1], dtype=np.int64))),
+             n("Where", ["is_m1", "ones", "target"], ["guarded"]),
+             n("Expand", ["u", "guarded"], ["e"]), c("merged", [1, 6, -1, 4]), n("Reshape", ["e", "merged"], ["y"])]
+    return model(nodes, [f32("x", [1, 2, "seq", 4])], [f32("y", [1, 6, "seq", 4])])
+
+
+@case
+def causal_mask(a):
+    """The two causal mask exports: ConstantOfShape([s, s], -inf) -> Trilu(upper, k = 1), and
+    Range(0, s) compared with Greater -> Where(-inf, 0)."""
+    n = helper.make_node
+    c = lambda name, v, dt=np.int64: n("Constant", [], [name], value=numpy_helper.from_array(np.array(v, dtype=dt)))
+    nodes = [n("Shape", ["x"], ["shape"]), c("i0", 0), n("Gather", ["shape", "i0"], ["s"], axis=0),
+             c("ax0", [0]), n("Unsqueeze", ["s", "ax0"], ["s1"]), n("Concat", ["s1", "s1"], ["ss"], axis=0),
+             n("ConstantOfShape", ["ss"], ["full"], value=numpy_helper.from_array(np.array([-np.inf], dtype=np.float32))),
+             c("one", 1), n("Trilu", ["full", "one"], ["mask1"], upper=1),
+             c("start", 0), c("delta", 1), n("Range", ["start", "s", "delta"], ["pos"]),
+             c("ax1", [1]), n("Unsqueeze", ["pos", "ax1"], ["col"]), n("Greater", ["pos", "col"], ["future"]),
+             c("ninf", -np.inf, np.float32), c("fzero", 0.0, np.float32), n("Where", ["future", "ninf", "fzero"], ["mask2"])]
+    return model(nodes, [f32("x", ["seq", 4])], [f32("mask1", ["seq", "seq"]), f32("mask2", ["seq", "seq"])])
+
+
+@case
+def layer_norm_split(a):
+    """LayerNormalization (no bias), Split into two unequal parts (split input), Split into equal
+    parts (no split input)."""
+    n = helper.make_node
+    sc = init("scale", np.full(6, 2.0, dtype=np.float32))
+    sp = init("split", np.array([2, 4], dtype=np.int64))
+    nodes = [n("LayerNormalization", ["x", "scale"], ["ln"], axis=-1, epsilon=1e-5),
+             n("Split", ["ln", "split"], ["a", "b"], axis=1), n("Split", ["b"], ["b0", "b1"], axis=1)]
+    return model(nodes, [f32("x", ["seq", 6])], [f32("a", ["seq", 2]), f32("b0", ["seq", 2]), f32("b1", ["seq", 2])], [sc, sp])
+
+
+@case
+def integer_forms(a):
+    """MatMulInteger (int8 activations x int8 ternary weight, zero points absent), and
+    com.microsoft MatMulNBits bits = 2 without zero points (the default 2 per code)."""
+    n = helper.make_node
+    w8 = init("w8", (np.arange(12).reshape(4, 3) % 3 - 1).astype(np.int8))
+    b = init("B", np.full((3, 1, 8), 0x66, dtype=np.uint8))
+    s = init("scales", np.ones(3, dtype=np.float32))
+    nodes = [n("MatMulInteger", ["q", "w8"], ["acc"]),
+             n("MatMulNBits", ["x", "B", "scales"], ["y"], domain="com.microsoft", K=32, N=3, bits=2, block_size=32)]
+    q = helper.make_tensor_value_info("q", TensorProto.INT8, ["seq", 4])
+    acc = helper.make_tensor_value_info("acc", TensorProto.INT32, ["seq", 3])
+    return model(nodes, [q, f32("x", ["seq", 32])], [acc, f32("y", ["seq", 3])], [w8, b, s],
+                 extra_opsets=[("com.microsoft", 1)])
 
 
 def main():
