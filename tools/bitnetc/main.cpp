@@ -61,6 +61,7 @@ int run(int argc, char** argv) {
 
   PassManagerOptions irOptions = o.passes;
   irOptions.pipeline = splitPipeline(defaultPipeline());
+  irOptions.remarks = irOptions.remarks || o.verbose;  // -v: which matmuls fused, and why others not
   progress.stage("IR passes", -1);
   start = std::chrono::steady_clock::now();
   PassManager(irOptions, std::cerr).run(*module);
