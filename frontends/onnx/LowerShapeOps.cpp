@@ -92,6 +92,16 @@ void shape(Importer& im) {
   im.defineKnown(0, std::move(s));
 }
 
+// Size: the element count, known at import (a size, a dim, or an expression of dims).
+void size(Importer& im) {
+  SymElem n = SymElem::of(1);
+  for (const Dim& d : im.typeOf(0).dims) n = symBinary("Mul", n, SymElem::ofDim(d));
+  SymTensor s;
+  s.dtype = DType::I64;
+  s.elems.push_back(n);
+  im.defineKnown(0, std::move(s));
+}
+
 // ---- Gather ----
 
 void gather(Importer& im) {
@@ -589,6 +599,7 @@ void trilu(Importer& im) {
 void addShapeLowerings(std::vector<Lowering>& out) {
   out.push_back({"", "Constant", {"value", "value_float", "value_floats", "value_int", "value_ints"}, constant});
   out.push_back({"", "Shape", {"start", "end"}, shape});
+  out.push_back({"", "Size", {}, size});
   out.push_back({"", "Gather", {"axis"}, gather});
   out.push_back({"", "Unsqueeze", {"axes"}, unsqueeze});  // axes: before opset 13
   out.push_back({"", "Squeeze", {"axes"}, squeeze});
