@@ -196,6 +196,20 @@ std::optional<QuantMatch> matchQuantized(Value* q, std::string& why) {
 }
 
 std::optional<QuantMatch> matchFakeQuant(Value* xq, std::string& why) {
+  // The straight-through estimator of training code, x + (xq - x), is xq: xq is within half a
+  // quantization step of x, so x lies within a factor 2 of xq, xq - x is exact (Sterbenz) and so
+  // is x + (xq - x). (Only where x * s rounds to within an ulp of +-0.5 can the factor exceed 2
+  // by an ulp and the sum differ from xq by one ulp; for q = 0 it is +0 where xq may be -0.)
+  Value* ste = nullptr;
+  if (const Op* add = producedBy(xq, "add")) {
+    for (unsigned i = 0; i < 2 && !ste; ++i) {
+      const Op* sub = producedBy(add->operand(1 - i), "sub");
+      if (sub && sub->operand(1) == add->operand(i) && sameType(xq->type, sub->operand(0)->type)) {
+        ste = add->operand(i);
+        xq = sub->operand(0);
+      }
+    }
+  }
   const Op* op = xq->producer;
   Value *q = nullptr, *s = nullptr;
   if (op && op->opcode == "div") {
@@ -226,6 +240,10 @@ std::optional<QuantMatch> matchFakeQuant(Value* xq, std::string& why) {
   }
   if (!sameType(xq->type, m->x->type)) {
     why = "the dequantized " + xq->ref() + " is " + xq->type.str() + ", not the activation's type " + m->x->type.str();
+    return std::nullopt;
+  }
+  if (ste && ste != m->x) {
+    why = "the straight-through sum adds " + ste->ref() + " and subtracts it from the quantized " + m->x->ref();
     return std::nullopt;
   }
   return m;

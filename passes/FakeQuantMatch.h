@@ -25,7 +25,8 @@ struct QuantMatch {
 std::optional<QuantMatch> matchQuantScale(Value* s, std::string& why);
 // q = clip(round(x * s), -128, 127) with s as above.
 std::optional<QuantMatch> matchQuantized(Value* q, std::string& why);
-// xq = q / s (the same s) or q * reciprocal(s): the dequantized activation a matmul reads.
+// xq = q / s (the same s) or q * reciprocal(s): the dequantized activation a matmul reads; also
+// x + (xq - x), the straight-through form of training code (equal to xq, see the .cpp).
 std::optional<QuantMatch> matchFakeQuant(Value* xq, std::string& why);
 // An i8 value equal to act_quant's q: cast to i8 of q, of round(x * s) or of x * s (cast rounds
 // half to even and saturates to -128..127, so all three equal q).
