@@ -94,10 +94,18 @@ bool isRowScaleShape(const TensorType& s, const TensorType& x) {
 
 }  // namespace
 
+// Reshapes keep the row-major order of the elements: an absmax reduced without keepdims and
+// unsqueezed again (or a scale reshaped) is the same per-row value; the scale's final shape is
+// checked against the activation's rows below.
+Value* throughReshapes(Value* v) {
+  while (const Op* r = producedBy(v, "reshape")) v = r->operand(0);
+  return v;
+}
+
 std::optional<QuantMatch> matchQuantScale(Value* s, std::string& why) {
   QuantMatch m;
   m.scale = s;
-  const Op* op = s->producer;
+  const Op* op = throughReshapes(s)->producer;
   Value* c = nullptr;
   if (op && op->opcode == "div") {
     const auto k = scalarWeight(op->operand(0));
@@ -119,8 +127,9 @@ std::optional<QuantMatch> matchQuantScale(Value* s, std::string& why) {
     why = "the scale " + origin(s) + " is not 127 / max(reduce_max(abs(x)), 1e-05)";
     return std::nullopt;
   }
-  Value* mx = matchEpsClamp(c, why);
+  Value* mx = matchEpsClamp(throughReshapes(c), why);
   if (!mx) return std::nullopt;
+  mx = throughReshapes(mx);
   const Op* red = producedBy(mx, "reduce_max");
   if (!red) {
     why = "the absmax " + origin(mx) + " is not a reduce_max";
