@@ -18,6 +18,13 @@ static const bitnet_api api_table = {
     .session_truncate = bitnet__public_session_truncate,
     .tokenize = bitnet__public_tokenize,
     .detokenize = bitnet__public_detokenize,
+    .input_signature = bitnet__public_input_signature,
+    .output_signature = bitnet__public_output_signature,
+    .num_inputs = bitnet__public_num_inputs,
+    .num_outputs = bitnet__public_num_outputs,
+    .input_info = bitnet__public_input_info,
+    .output_info = bitnet__public_output_info,
+    .run = bitnet__public_run,
     .reserved_generic = {0},
 };
 

@@ -45,8 +45,8 @@ bitnet_status bitnet__public_eval(bitnet_session* s, const int32_t* tokens, int6
   const bitnet_model_desc* d = s->model->desc;
   if (!d->is_lm)
     return bitnet_rt_session_fail(s, BITNET_ERR_UNSUPPORTED,
-                                  "eval: model '%s' is a generic graph, not a language model (the "
-                                  "named-tensor API for generic graphs comes in a later version)",
+                                  "eval: model '%s' is a generic graph, not a language model: "
+                                  "run it with named tensors (run)",
                                   d->name ? d->name : "");
   if (!tokens) return bitnet_rt_session_fail(s, BITNET_ERR_INVALID_ARGUMENT, "eval: tokens is NULL");
   if (n <= 0)

@@ -41,6 +41,11 @@ struct bitnet_model {
   pthread_mutex_t lock;    /* guards error and tokenizer */
   char error[BITNET_RT_ERROR_SIZE];
   bitnet_tokenizer* tokenizer; /* created on first use */
+  /* The generic API's graph function (@main, else function 0; -1 without functions) and its
+   * signatures as JSON, built at open (read-only afterwards: no lock needed). */
+  int64_t graph;
+  char* input_signature;
+  char* output_signature;
 };
 
 struct bitnet_session {
@@ -54,6 +59,12 @@ struct bitnet_session {
   uint8_t* scratch;     /* function 0's scratch, 64-byte aligned */
   float* logits;        /* max_batch * vocab_size floats for LOGITS_LAST / NONE */
   bitnet_pool* pool;
+  /* run (generic graphs): the graph's scratch is `scratch`; per input a pointer for the call,
+   * per output a session-owned buffer of output_capacity bytes (grown as shapes need). */
+  void** input_data;
+  void** output_data;
+  size_t* output_capacity;
+  int64_t* dim_source;  /* per dynamic dim: the input that bound it in this run, or -1 */
   char error[BITNET_RT_ERROR_SIZE];
 };
 
@@ -76,6 +87,17 @@ bitnet_status bitnet_rt_model_open(const bitnet_model_desc* desc,
                                    char* error, size_t error_size);
 /* Bytes of one element of a bitnet_dtype; 0 for TERNARY and unknown values. */
 int64_t bitnet_rt_dtype_size(int64_t dtype);
+
+/* graph.c: the generic API's graph function (its index, chosen at open), the name of an
+ * element type ("f32"; "?" for unknown codes), and the signatures (malloc'd JSON; NULL when out
+ * of memory). */
+int64_t bitnet_rt_graph_function(const bitnet_model_desc* desc);
+const char* bitnet_rt_type_name(int64_t dtype);
+char* bitnet_rt_signature_json(const bitnet_model_desc* desc, const bitnet_tensor_desc* list,
+                               int64_t n);
+/* Writes "[1, ?seq]" (a declared shape) into buffer. */
+void bitnet_rt_declared_shape(const bitnet_model_desc* desc, const bitnet_tensor_desc* t,
+                              char* buffer, size_t size);
 
 /* weights.c: points model->weights at the blob (embedded or a mapped external file) after
  * checking it; writes error on failure. */

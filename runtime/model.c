@@ -117,12 +117,18 @@ static bitnet_status check_descriptor(const bitnet_model_desc* desc, int64_t* ma
   int ok = desc->num_dims >= 0 && (desc->num_dims == 0 || (desc->dim_names && desc->dim_max)) &&
            desc->num_functions >= 0 && (desc->num_functions == 0 || desc->functions) &&
            desc->weight_bytes >= 0;
+  for (int64_t i = 0; ok && i < desc->num_dims; ++i) ok = desc->dim_names[i] != NULL;
   if (!ok) bitnet_rt_message(why, sizeof why, "bad dims, functions or weight_bytes");
   for (int64_t i = 0; ok && i < desc->num_functions; ++i) {
     const bitnet_function_desc* f = &desc->functions[i];
     ok = tensors_ok(desc, f->inputs, f->num_inputs, "input", why, sizeof why) &&
          tensors_ok(desc, f->outputs, f->num_outputs, "output", why, sizeof why) &&
          tensors_ok(desc, f->states, f->num_states, "state", why, sizeof why);
+    if (ok && f->scratch_bytes < 0) {
+      bitnet_rt_message(why, sizeof why, "function %lld needs %lld scratch bytes", (long long)i,
+                        (long long)f->scratch_bytes);
+      ok = 0;
+    }
   }
   *max_context = 0;
   *seq_dim = -1;
@@ -173,8 +179,20 @@ bitnet_status bitnet_rt_model_open(const bitnet_model_desc* desc,
     bitnet_rt_message(error, error_size, "model_open: cannot create a mutex");
     return BITNET_ERR_INTERNAL;
   }
-  status = bitnet_rt_weights_open(m, options, error, error_size);
+  m->graph = bitnet_rt_graph_function(desc);
+  const bitnet_function_desc* g = m->graph >= 0 ? &desc->functions[m->graph] : NULL;
+  m->input_signature = bitnet_rt_signature_json(desc, g ? g->inputs : NULL, g ? g->num_inputs : 0);
+  m->output_signature =
+      bitnet_rt_signature_json(desc, g ? g->outputs : NULL, g ? g->num_outputs : 0);
+  if (!m->input_signature || !m->output_signature) {
+    bitnet_rt_message(error, error_size, "model_open: out of memory");
+    status = BITNET_ERR_NO_MEMORY;
+  } else {
+    status = bitnet_rt_weights_open(m, options, error, error_size);
+  }
   if (status != BITNET_OK) {
+    free(m->input_signature);
+    free(m->output_signature);
     pthread_mutex_destroy(&m->lock);
     free(m);
     return status;
@@ -192,6 +210,8 @@ void bitnet__public_model_close(bitnet_model* model) {
   if (!model) return;
   bitnet_rt_tokenizer_close(model);
   bitnet_rt_weights_close(model);
+  free(model->input_signature);
+  free(model->output_signature);
   pthread_mutex_destroy(&model->lock);
   free(model);
 }

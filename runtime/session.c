@@ -24,6 +24,14 @@ static int state_bytes(const bitnet_tensor_desc* s, int64_t n_rows, size_t* out)
 }
 
 static void session_release(bitnet_session* s) {
+  if (s->output_data) {
+    const bitnet_model* m = s->model;
+    for (int64_t i = 0; i < m->desc->functions[m->graph].num_outputs; ++i) free(s->output_data[i]);
+  }
+  free(s->output_data);
+  free(s->output_capacity);
+  free(s->input_data);
+  free(s->dim_source);
   bitnet_rt_pool_free(s->pool);
   if (s->state_memory) munmap(s->state_memory, s->state_memory_bytes);
   free(s->states);
@@ -83,6 +91,24 @@ static bitnet_status allocate_lm(bitnet_model* m, bitnet_session* s) {
   return BITNET_OK;
 }
 
+/* The generic graph's buffers: its scratch (for dims at their bounds) and the per-input and
+ * per-output tables of run; output buffers themselves grow on demand in run. */
+static bitnet_status allocate_graph(bitnet_model* m, bitnet_session* s) {
+  const bitnet_model_desc* d = m->desc;
+  const bitnet_function_desc* f = &d->functions[m->graph];
+  s->scratch = aligned_bytes((size_t)f->scratch_bytes);
+  s->input_data = calloc((size_t)(f->num_inputs ? f->num_inputs : 1), sizeof *s->input_data);
+  s->output_data = calloc((size_t)(f->num_outputs ? f->num_outputs : 1), sizeof *s->output_data);
+  s->output_capacity =
+      calloc((size_t)(f->num_outputs ? f->num_outputs : 1), sizeof *s->output_capacity);
+  s->dim_source = calloc((size_t)(d->num_dims ? d->num_dims : 1), sizeof *s->dim_source);
+  if (!s->scratch || !s->input_data || !s->output_data || !s->output_capacity || !s->dim_source)
+    return bitnet_rt_model_fail(m, BITNET_ERR_NO_MEMORY,
+                                "session_create: out of memory for %lld scratch bytes of @%s",
+                                (long long)f->scratch_bytes, f->name ? f->name : "?");
+  return BITNET_OK;
+}
+
 bitnet_status bitnet__public_session_create(bitnet_model* m, const bitnet_session_options* options,
                                             bitnet_session** session) {
   if (!m) return BITNET_ERR_INVALID_ARGUMENT;
@@ -127,8 +153,8 @@ bitnet_status bitnet__public_session_create(bitnet_model* m, const bitnet_sessio
     return bitnet_rt_model_fail(m, BITNET_ERR_NO_MEMORY, "session_create: out of memory");
   }
   for (int64_t i = 0; i < d->num_dims; ++i) s->dims[i] = d->dim_max[i];
-  if (d->is_lm) {
-    bitnet_status status = allocate_lm(m, s);
+  if (d->is_lm || m->graph >= 0) {
+    bitnet_status status = d->is_lm ? allocate_lm(m, s) : allocate_graph(m, s);
     if (status != BITNET_OK) {
       session_release(s);
       return status;

@@ -1,11 +1,13 @@
 #include "targets/ModelHeader.h"
 
 #include <cctype>
+#include <map>
 #include <sstream>
 
 #include "compiler/support/Error.h"
 #include "targets/EmbeddedBlobs.h"
 #include "targets/SharedLibraryLink.h"
+#include "targets/codegen/ModelDescriptor.h"
 
 namespace bitnetc::target {
 namespace {
@@ -19,6 +21,26 @@ std::string stem(const std::string& path) {
   std::string base = path.substr(path.rfind('/') == std::string::npos ? 0 : path.rfind('/') + 1);
   const size_t dot = base.find('.');
   return dot == std::string::npos ? base : base.substr(0, dot);
+}
+
+// A generic graph's inputs and outputs as comment lines: " *   'x' f32 [?batch<=16, 3]".
+void describeTensors(std::ostringstream& h, const char* what, const std::vector<Value*>& values,
+                     const std::map<std::string, std::string>& names) {
+  h << " * " << what << ":\n";
+  for (const Value* v : values) {
+    auto it = names.find(v->name);
+    std::string name = it == names.end() ? v->name : it->second;
+    // A name must not end the comment.
+    for (size_t at; (at = name.find("*/")) != std::string::npos;) name.replace(at, 2, "* /");
+    h << " *   '" << name << "' " << dtypeName(v->type.dtype) << " [";
+    for (size_t i = 0; i < v->type.rank(); ++i) {
+      const Dim& d = v->type.dims[i];
+      h << (i ? ", " : "");
+      if (d.isDynamic()) h << "?" << d.name << "<=" << d.max;
+      else h << d.size;
+    }
+    h << "]\n";
+  }
 }
 
 }  // namespace
@@ -61,6 +83,16 @@ std::string generateModelHeader(const Module& module, const BackendOptions& opti
   else
     h << " *   cc app.c ./" << libraryFile << " -Wl,-rpath,'$ORIGIN'   (the program finds "
       << libraryFile << " in its own directory)\n";
+  // A generic graph (not a language model): what run() takes and returns.
+  const Function* graph = module.function("main");
+  if (!graph && !module.functions().empty()) graph = module.functions().front().get();
+  if (graph && !module.attrs.has("architecture") && graph->states().empty()) {
+    h << " * Graph @" << graph->name() << " (run it with " << p << "_run; " << p
+      << "_input_signature gives the same as JSON):\n";
+    const auto names = ioNames(module);
+    describeTensors(h, "inputs", graph->inputs(), names);
+    describeTensors(h, "outputs", graph->outputs(), names);
+  }
   h << " * API: bitnet.h below; every function is " << p << "_<name>. */\n"
     << "#ifndef " << P << "_BITNET_MODEL_H\n#define " << P << "_BITNET_MODEL_H\n\n"
     << *bitnetH << "\n";

@@ -11,6 +11,13 @@
  *     tiny_session_create(m, NULL, &s);
  *     tiny_eval(s, ids, n, logits, BITNET_LOGITS_LAST);
  *
+ * A generic graph (an ONNX model, bitnetc model.onnx -o net.so) is run with named tensors:
+ *
+ *     bitnet_value in = {"input", BITNET_TYPE_F32, 2, {1, 3}, data, sizeof data};
+ *         (net_input_signature / net_input_info say what the graph takes)
+ *     bitnet_value out = {0};
+ *     net_run(s, &in, 1, &out, 1);  -> out.dims, out.data (owned by s until its next run)
+ *
  * Every exported function carries the prefix, so several models link into one application.
  * The same functions are reachable through one table, PREFIX_bitnet_api(), for programs that
  * dlopen() a model without knowing its prefix at build time (bitnet-run does this).
@@ -20,7 +27,7 @@
  * the caller's buffer (model_open). No function exits, aborts or keeps global mutable state.
  * Sessions are independent: different sessions of one model may run on different threads at
  * once; one session must not be used by two threads at once. Model-level calls (tokenize,
- * session_create, ...) are thread-safe.
+ * session_create, the signatures, ...) are thread-safe; run is a session call, like eval.
  */
 #ifndef BITNET_H
 #define BITNET_H
@@ -32,7 +39,8 @@
 extern "C" {
 #endif
 
-#define BITNET_API_VERSION 1
+/* 2: the generic named-tensor API (input_signature ... run) in the slots version 1 reserved. */
+#define BITNET_API_VERSION 2
 
 typedef enum bitnet_status {
   BITNET_OK = 0,
@@ -88,6 +96,46 @@ typedef struct bitnet_model_info {
   const int64_t* eos_ids; /* owned by the model */
 } bitnet_model_info;
 
+/* ---- Generic graphs (ONNX models and any IR @main without state): named tensors ----
+ *
+ * Element types of tensors, with the codes of the IR's dtypes (7 is the weights-only ternary). */
+typedef enum bitnet_element_type {
+  BITNET_TYPE_F32 = 0, BITNET_TYPE_BF16 = 1, BITNET_TYPE_F16 = 2, BITNET_TYPE_I8 = 3,
+  BITNET_TYPE_I32 = 4, BITNET_TYPE_I64 = 5, BITNET_TYPE_U8 = 6,
+  BITNET_TYPE_BOOL = 8, /* one byte, 0 or 1 */
+  BITNET_TYPE_F64 = 9, BITNET_TYPE_I16 = 10, BITNET_TYPE_U16 = 11, BITNET_TYPE_U32 = 12,
+  BITNET_TYPE_U64 = 13
+} bitnet_element_type;
+
+#define BITNET_MAX_DIMS 8
+
+/* What one input or output of the graph is (input_info / output_info). Strings belong to the
+ * model and live until model_close. */
+typedef struct bitnet_tensor_info {
+  size_t struct_size;
+  const char* name;    /* the ONNX name (or the IR value's name) */
+  int32_t type;        /* bitnet_element_type */
+  int32_t rank;
+  int64_t dims[BITNET_MAX_DIMS];          /* static size, or -1 for a dynamic dim */
+  const char* dim_names[BITNET_MAX_DIMS]; /* a dynamic dim's name ("seq", "batch"), else NULL */
+  int64_t dim_max[BITNET_MAX_DIMS];       /* a dynamic dim's bound, a static dim's size */
+} bitnet_tensor_info;
+
+/* A tensor value passed to or returned by run: dense, row-major, native-endian.
+ * Input:  name (NULL = the input at this entry's position), type, rank, dims, data, bytes
+ *         (= product of dims * element size); the data is only read, during the call.
+ * Output: the caller may set name to choose an output (NULL = the output at this position);
+ *         run sets every field. data points into memory the session owns, valid until the
+ *         next run or session_free of that session: copy what you keep. */
+typedef struct bitnet_value {
+  const char* name;
+  int32_t type; /* bitnet_element_type */
+  int32_t rank;
+  int64_t dims[BITNET_MAX_DIMS];
+  const void* data;
+  size_t bytes;
+} bitnet_value;
+
 /* The model's functions as a table (see PREFIX_bitnet_api). Declared here with the names the
  * prefixed functions have after the prefix. */
 typedef struct bitnet_api {
@@ -121,9 +169,27 @@ typedef struct bitnet_api {
   bitnet_status (*detokenize)(bitnet_model* model, const int32_t* tokens, int64_t n,
                               int32_t skip_special, char* text, size_t capacity, size_t* n_bytes);
 
-  /* Reserved for the generic named-tensor API of non-language-model graphs (ONNX): signature
-   * introspection and run with named inputs/outputs. NULL in this version. */
-  void* reserved_generic[8];
+  /* Generic graphs (version 2; in the slots version 1 reserved). They describe the model's
+   * graph function (@main, else its first function); run needs one without state (language
+   * models use eval), the others also describe a language model's forward.
+   * The signatures as JSON, as onnx-mlir's omInputSignature / omOutputSignature, one object per
+   * tensor: [{"type":"f32","dims":[1,-1],"name":"input","dim_names":[null,"seq"],
+   * "dim_max":[1,512]}] (dims -1 = dynamic). Owned by the model, valid until model_close. */
+  const char* (*input_signature)(const bitnet_model* model);
+  const char* (*output_signature)(const bitnet_model* model);
+  int64_t (*num_inputs)(const bitnet_model* model);  /* -1 when model is NULL */
+  int64_t (*num_outputs)(const bitnet_model* model);
+  /* info->struct_size must be set; index in [0, num_inputs) / [0, num_outputs). */
+  bitnet_status (*input_info)(const bitnet_model* model, int64_t index, bitnet_tensor_info* info);
+  bitnet_status (*output_info)(const bitnet_model* model, int64_t index, bitnet_tensor_info* info);
+  /* Runs the graph once: n_inputs == num_inputs tensors (by name or position, each input once),
+   * n_outputs in [1, num_outputs] entries receive outputs (by name or position). Dynamic dims
+   * are bound from the inputs' dims (the same dim must have the same size in every input and
+   * stay within its bound). On failure (a wrong type, rank, shape or byte count names the input)
+   * the outputs are untouched and session_error says why. */
+  bitnet_status (*run)(bitnet_session* session, const bitnet_value* inputs, int64_t n_inputs,
+                       bitnet_value* outputs, int64_t n_outputs);
+  void* reserved_generic[1]; /* NULL */
 } bitnet_api;
 
 /* The prefixed declarations of one model, as the generated header writes them. */
@@ -148,7 +214,17 @@ typedef struct bitnet_api {
                                   int32_t* tokens, int64_t capacity, int64_t* n_tokens);        \
   bitnet_status prefix##_detokenize(bitnet_model* model, const int32_t* tokens, int64_t n,      \
                                     int32_t skip_special, char* text, size_t capacity,          \
-                                    size_t* n_bytes);
+                                    size_t* n_bytes);                                          \
+  const char* prefix##_input_signature(const bitnet_model* model);                              \
+  const char* prefix##_output_signature(const bitnet_model* model);                             \
+  int64_t prefix##_num_inputs(const bitnet_model* model);                                       \
+  int64_t prefix##_num_outputs(const bitnet_model* model);                                      \
+  bitnet_status prefix##_input_info(const bitnet_model* model, int64_t index,                   \
+                                    bitnet_tensor_info* info);                                  \
+  bitnet_status prefix##_output_info(const bitnet_model* model, int64_t index,                  \
+                                     bitnet_tensor_info* info);                                 \
+  bitnet_status prefix##_run(bitnet_session* session, const bitnet_value* inputs,             \
+                             int64_t n_inputs, bitnet_value* outputs, int64_t n_outputs);
 
 #ifdef __cplusplus
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <variant>
 
 #include <llvm/IR/Constants.h>
@@ -44,13 +45,28 @@ std::string moduleMetadataJson(const Module& module) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+std::map<std::string, std::string> ioNames(const Module& module) {
+  std::map<std::string, std::string> names;
+  if (!module.attrs.has("io_names")) return names;
+  const std::string text = module.attrs.getString("io_names");
+  const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_object()) fail("module attribute io_names is not a JSON object: ", text);
+  for (const auto& [irName, sourceName] : j.items()) {
+    if (!sourceName.is_string())
+      fail("module attribute io_names: the name of %", irName, " is not a string");
+    names[irName] = sourceName.get<std::string>();
+  }
+  return names;
+}
+
 namespace {
 
 class DescriptorEmitter {
  public:
   DescriptorEmitter(llvm::Module& out, const Module& module, const WeightBlobPlan& weights,
                     const CodegenOptions& options)
-      : out_(out), ctx_(out.getContext()), module_(module), weights_(weights), options_(options) {}
+      : out_(out), ctx_(out.getContext()), module_(module), weights_(weights), options_(options),
+        ioNames_(ioNames(module)) {}
 
   llvm::GlobalVariable* emit(std::vector<EntryPoint> functions);
 
@@ -69,6 +85,7 @@ class DescriptorEmitter {
   const Module& module_;
   const WeightBlobPlan& weights_;
   const CodegenOptions& options_;
+  std::map<std::string, std::string> ioNames_;  // IR value name -> the source's (ONNX) name
 };
 
 // A private NUL-terminated string constant.
@@ -106,13 +123,16 @@ llvm::Constant* DescriptorEmitter::tensorDescs(const std::vector<Value*>& values
   for (const Value* v : values) {
     if (v->type.rank() > abi::kMaxRank)
       fail(v->ref(), " has rank ", v->type.rank(), ", over ", abi::kMaxRank);
+    // Inputs and outputs carry the names the caller knows (run() matches them).
+    auto renamed = ioNames_.find(v->name);
+    const std::string& tensorName = renamed == ioNames_.end() ? v->name : renamed->second;
     std::vector<llvm::Constant*> dims(abi::kMaxRank, i64(0));
     for (size_t i = 0; i < v->type.rank(); ++i) {
       const Dim& d = v->type.dims[i];
       dims[i] = i64(d.isDynamic() ? -1 - dimIndex(d.name) : d.size);
     }
     descs.push_back(llvm::ConstantStruct::get(
-        t, {string(v->name, name + ".name"), i64(abiDType(v->type.dtype)),
+        t, {string(tensorName, name + ".name"), i64(abiDType(v->type.dtype)),
             i64(int64_t(v->type.rank())), llvm::ConstantArray::get(dimsType, dims)}));
   }
   return array(t, descs, name);

@@ -4,6 +4,7 @@
 // external file name); the language-model facts; the embedded tokenizer.json.
 #pragma once
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,11 @@ struct EntryPoint {
 // The module attributes as a JSON object (ints, floats, strings, bools, lists; a non-finite
 // float becomes null).
 std::string moduleMetadataJson(const Module& module);
+
+// The module attribute io_names (a JSON object: IR value name -> the source model's name, e.g.
+// ONNX names that are not IR identifiers) as a map; empty without it. The descriptor's input and
+// output tensors carry these names: the generic API (run, signatures) speaks the source's names.
+std::map<std::string, std::string> ioNames(const Module& module);
 
 // The symbol of the embedded weight blob: "<prefix>__weights".
 std::string weightsSymbol(const std::string& prefix);

@@ -73,6 +73,13 @@ TEST(RuntimeModel, ApiTableHoldsThePublicFunctions) {
   EXPECT_EQ(api->session_truncate, &bitnet__public_session_truncate);
   EXPECT_EQ(api->tokenize, &bitnet__public_tokenize);
   EXPECT_EQ(api->detokenize, &bitnet__public_detokenize);
+  EXPECT_EQ(api->input_signature, &bitnet__public_input_signature);
+  EXPECT_EQ(api->output_signature, &bitnet__public_output_signature);
+  EXPECT_EQ(api->num_inputs, &bitnet__public_num_inputs);
+  EXPECT_EQ(api->num_outputs, &bitnet__public_num_outputs);
+  EXPECT_EQ(api->input_info, &bitnet__public_input_info);
+  EXPECT_EQ(api->output_info, &bitnet__public_output_info);
+  EXPECT_EQ(api->run, &bitnet__public_run);
   for (void* p : api->reserved_generic) EXPECT_EQ(p, nullptr);
 
   // A whole round through the table.

@@ -54,7 +54,8 @@ class ApiModel : public LanguageModel {
     info.struct_size = sizeof info;
     check(api->model_info(model_, &info), "model_info");
     if (info.vocab_size <= 0)
-      fail(source_, ": not a language model (", orEmpty(info.architecture), "); bitnet-run runs language models");
+      fail(source_, ": a generic graph, not a language model: give its inputs (--input NAME=FILE.npy or "
+           "--input-pb DIR; --signature shows them)");
     if (options.nCtx > info.max_context)
       fail("--max-context ", options.nCtx, " exceeds the library's context of ", info.max_context,
            " (fixed when it was compiled: bitnetc --max-context)");

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/include/bitnet.h"
 #include "tools/bitnet-run/LanguageModel.h"
 
 namespace bitnetc::run {
@@ -13,6 +14,14 @@ namespace bitnetc::run {
 // (read with LLVM's Object library, without loading it). Throws Error naming the file when it
 // is not an ELF shared library for this machine.
 std::vector<std::string> findApiSymbols(const std::string& path);
+
+// dlopen()s the library and returns its one (or `name`'s) bitnet_api table; the handle closes
+// the library when the last owner lets go.
+struct LibraryTable {
+  const bitnet_api* api = nullptr;
+  std::shared_ptr<void> handle;
+};
+LibraryTable openLibraryTable(const std::string& path, const std::string& name);
 
 std::unique_ptr<LanguageModel> loadLibraryModel(const std::string& path, const LoadOptions& options);
 

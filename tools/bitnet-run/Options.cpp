@@ -12,7 +12,7 @@ namespace bitnetc::run {
 const char* usageText() {
   return "usage: bitnet-run MODEL [options]\n"
          "  MODEL is a checkpoint folder (config.json + model.safetensors [+ tokenizer.json]), a .bir file,\n"
-         "  or a library compiled by bitnetc (MODEL.so).\n"
+         "  a .onnx file, or a library compiled by bitnetc (MODEL.so).\n"
          "generate:\n"
          "  -p TEXT             prompt (BOS is prepended); the text and its continuation go to stdout\n"
          "  -n N                tokens to generate (default 32); stops early at EOS\n"
@@ -30,6 +30,16 @@ const char* usageText() {
          "  --all-logits        ... all positions instead ([n, vocab])\n"
          "  --chunk N           feed the ids through the KV cache N at a time\n"
          "  --dump-values DIR   write every op result as DIR/<value>.npy (bitlinear: also .acc.npy; interp only)\n"
+         "generic graphs (MODEL is a .onnx, a .bir with @main, or a library compiled from one):\n"
+         "  --input [NAME=]FILE  an input from a .npy or a TensorProto .pb (repeatable; no NAME: next in order)\n"
+         "  --input-pb DIR|FILE  ONNX test data: DIR/input_0.pb, input_1.pb, ... (by their names or in order)\n"
+         "  --signature         print the inputs' and outputs' signature as JSON\n"
+         "  --output-dir DIR    write every output as DIR/NAME.npy and DIR/output_K.pb\n"
+         "  --compare-pb        compare the outputs with output_*.pb beside the --input-pb files\n"
+         "  --expect DIR        compare the outputs with DIR/NAME.npy or DIR/output_K.pb\n"
+         "  --rtol R, --atol A  comparison: |out - expected| <= A + R * |expected| (default 1e-3, 1e-7)\n"
+         "  --bench             time repeated runs (--bench-repeat, default 10): median and min\n"
+         "  a mismatch exits with status 1\n"
          "benchmark:\n"
          "  --bench             prefill and decode tokens/s, weight GB/s, peak RSS\n"
          "  --bench-prefill N   prefill tokens per run (default 128)\n"
@@ -201,9 +211,17 @@ RunOptions parseOptions(int argc, char** argv) {
     }
     else if (arg == "--bench-repeat") {
       o.benchRepeat = parseInt(arg, value(), 1);
-      benchSizesGiven = true;
+      o.benchRepeatGiven = true;
     }
     else if (arg == "--json") o.json = true;
+    else if (arg == "--input") o.inputs.push_back(value());
+    else if (arg == "--input-pb") o.inputPb.push_back(value());
+    else if (arg == "--output-dir") o.outputDir = value();
+    else if (arg == "--signature") o.signature = true;
+    else if (arg == "--expect") o.expectDir = value();
+    else if (arg == "--compare-pb") o.comparePb = true;
+    else if (arg == "--rtol") o.rtol = parseDouble(arg, value());
+    else if (arg == "--atol") o.atol = parseDouble(arg, value());
     else if (arg == "--backend") o.backend = value();
     else if (arg == "--max-context") o.maxContext = parseInt(arg, value(), 1);
     else if (arg == "-t" || arg == "--threads") {
@@ -222,6 +240,21 @@ RunOptions parseOptions(int argc, char** argv) {
   }
   if (o.help) return o;
   if (o.model.empty()) fail("no model given (see --help)");
+  o.graph = endsWith(o.model, ".onnx") || !o.inputs.empty() || !o.inputPb.empty() || o.outputDir ||
+            o.signature || o.expectDir || o.comparePb;
+  if (o.graph) {
+    if (o.prompt || o.perplexityFile || o.tokens || o.logitsOut || o.allLogits || o.chunk || o.dumpDir ||
+        benchSizesGiven || o.json)
+      fail("-p, --perplexity, --tokens and their options are for language models, not generic graphs");
+    if (o.comparePb && o.inputPb.empty()) fail("--compare-pb compares with the output_*.pb beside --input-pb files");
+    if (o.comparePb && o.expectDir) fail("--compare-pb and --expect are exclusive");
+    if (!(o.rtol >= 0) || !(o.atol >= 0)) fail("--rtol and --atol must be >= 0");
+    if (!o.benchRepeatGiven) o.benchRepeat = 10;
+    resolveBackend(o);
+    return o;
+  }
+  if (o.rtol != 1e-3 || o.atol != 1e-7) fail("--rtol and --atol compare the outputs of generic graphs (--expect)");
+  if (o.benchRepeatGiven) benchSizesGiven = true;
   if (o.temperature < 0) fail("--temp must be >= 0");
   if (!(o.topP > 0 && o.topP <= 1)) fail("--top-p must be in (0, 1]");
   const int modes = int(o.prompt.has_value()) + int(o.perplexityFile.has_value()) + int(o.tokens.has_value()) +

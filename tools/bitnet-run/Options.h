@@ -32,6 +32,17 @@ struct RunOptions {
   int64_t benchDecode = 64;
   int64_t benchRepeat = 3;
   bool json = false;
+  // Generic graphs (an ONNX model or any IR @main without state): graph mode is on for a .onnx
+  // model and whenever one of these is given.
+  bool graph = false;
+  std::vector<std::string> inputs;    // --input [NAME=]FILE (.npy or .pb), in order
+  std::vector<std::string> inputPb;   // --input-pb DIR (its input_*.pb) or FILE.pb, in order
+  std::optional<std::string> outputDir;
+  bool signature = false;
+  std::optional<std::string> expectDir;  // --expect DIR: NAME.npy or output_*.pb
+  bool comparePb = false;                // the output_*.pb beside the --input-pb files
+  double rtol = 1e-3, atol = 1e-7;       // ONNX backend-test defaults
+  bool benchRepeatGiven = false;
   // Model loading and execution.
   std::string backend;     // interp, so, jit; resolved by parseOptions (a .so gets so, else interp)
   int64_t maxContext = 0;  // 0 = the model's

@@ -8,6 +8,7 @@
 #include "tools/bitnet-run/Bench.h"
 #include "tools/bitnet-run/EvalTokens.h"
 #include "tools/bitnet-run/Generate.h"
+#include "tools/bitnet-run/GraphRun.h"
 #include "tools/bitnet-run/LanguageModel.h"
 #include "tools/bitnet-run/Options.h"
 #include "tools/bitnet-run/Perplexity.h"
@@ -21,6 +22,7 @@ int run(int argc, char** argv) {
     std::fputs(usageText(), stdout);
     return 0;
   }
+  if (options.graph) return runGraph(options);
   LoadOptions load;
   load.backend = options.backend;
   load.maxContext = options.maxContext;

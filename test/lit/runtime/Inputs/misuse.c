@@ -441,9 +441,11 @@ static void api_table_cases(void) {
                  api->api_version == BITNET_API_VERSION && api->model_open && api->model_close &&
                  api->model_error && api->model_info && api->session_create &&
                  api->session_free && api->session_error && api->eval && api->session_n_past &&
-                 api->session_reset && api->session_truncate && api->tokenize && api->detokenize;
-  for (int i = 0; complete && i < 8; ++i) complete = api->reserved_generic[i] == NULL;
-  printf("bitnet_api: %s\n", complete ? "version 1, every function, reserved NULL" : "INCOMPLETE");
+                 api->session_reset && api->session_truncate && api->tokenize && api->detokenize &&
+                 api->input_signature && api->output_signature && api->num_inputs &&
+                 api->num_outputs && api->input_info && api->output_info && api->run &&
+                 api->reserved_generic[0] == NULL;
+  printf("bitnet_api: %s\n", complete ? "version 2, every function, reserved NULL" : "INCOMPLETE");
   if (!complete) {
     ++unexpected_count;
     return;
