@@ -82,6 +82,9 @@ class ConstantFold : public Pass {
     std::set<const Op*> folded;
     uint64_t foldedBytes = 0;
     for (const auto& op : f.ops()) {
+      bool used = false;  // a dead op (e.g. a transpose canonicalize bypassed) is left to dce
+      for (const Value* r : op->results) used = used || uses[r] > 0;
+      if (!used) continue;
       const std::string why = obstacle(*op);
       if (why == "-") continue;
       if (!why.empty()) {

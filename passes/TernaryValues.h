@@ -5,7 +5,6 @@
 // (codes, zero points and block scales, dequantized like com.microsoft MatMulNBits).
 #pragma once
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,11 +21,6 @@ struct TernaryValues {
   std::vector<float> columnScales;
   int64_t n = 0, k = 0;
 };
-
-// value(n, k) for n < N, k < K; `at(n, k)` names the element in messages (e.g. "[3, 1]").
-std::optional<TernaryValues> classifyTernary(int64_t n, int64_t k, const std::function<float(int64_t, int64_t)>& value,
-                                             const std::function<std::string(int64_t, int64_t)>& at,
-                                             const std::string& what, std::string& why);
 
 // matmul's b: a float weight [K, N] (or [N, K] when transposed), or a ternary weight read as
 // matmul reads it (its values T * ws, T / ws or T).
