@@ -118,9 +118,9 @@ std::unique_ptr<GraphModel> loadLibraryGraph(const std::string& path, const Load
   return g;
 }
 
-std::unique_ptr<GraphModel> loadJitGraph(const std::string& path, const LoadOptions& options) {
+std::unique_ptr<GraphModel> makeJitGraph(LoadedGraph graph, const LoadOptions& options) {
   auto holder = std::make_shared<JitHolder>();
-  holder->graph = loadGraphModule(path, options.verbose);
+  holder->graph = std::move(graph);
   target::BackendOptions bo;
   bo.target = target::resolveTarget("", options.cpu, options.attrs);
   bo.optLevel = options.optLevel;
@@ -131,7 +131,7 @@ std::unique_ptr<GraphModel> loadJitGraph(const std::string& path, const LoadOpti
     };
   holder->jit = target::JitModel::compile(*holder->graph.module, bo);
   const bitnet_api* api = holder->jit->api();
-  auto g = std::make_unique<ApiGraph>(api, std::move(holder), path + " (jit)");
+  auto g = std::make_unique<ApiGraph>(api, std::move(holder), "jit");
   g->open("jit", "", options.threads);
   return g;
 }

@@ -8,6 +8,7 @@
 namespace bitnetc::run {
 
 std::unique_ptr<GraphModel> loadLibraryGraph(const std::string& path, const LoadOptions& options);
-std::unique_ptr<GraphModel> loadJitGraph(const std::string& path, const LoadOptions& options);
+// Compiles the graph in memory (options: -mcpu, -mattr, -O, --kernel, threads, verbose).
+std::unique_ptr<GraphModel> makeJitGraph(LoadedGraph graph, const LoadOptions& options);
 
 }  // namespace bitnetc::run

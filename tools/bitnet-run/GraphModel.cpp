@@ -46,9 +46,13 @@ std::vector<TensorSpec> specsOf(const Module& module, const std::vector<Value*>&
   return specs;
 }
 
-LoadedGraph loadGraphModule(const std::string& path, bool verbose) {
+LoadedGraph loadGraphModule(const std::string& path, bool verbose, const ModelInputOptions& input) {
   LoadedGraph g;
-  g.module = readModelInput(path, {});
+  std::vector<std::string> notes;
+  ModelInputOptions io = input;
+  if (verbose) io.notes = &notes;
+  g.module = readModelInput(path, io);
+  for (const std::string& n : notes) std::cerr << "import: " << n << "\n";
   registerAllPasses();
   PassManagerOptions pm;
   pm.pipeline = splitPipeline(defaultPipeline());
@@ -129,10 +133,15 @@ class InterpGraph : public GraphModel {
 
 }  // namespace
 
-std::unique_ptr<GraphModel> loadGraph(const std::string& path, const LoadOptions& options) {
-  if (options.backend == "interp") return std::make_unique<InterpGraph>(loadGraphModule(path, options.verbose));
+std::unique_ptr<GraphModel> makeInterpGraph(LoadedGraph graph) {
+  return std::make_unique<InterpGraph>(std::move(graph));
+}
+
+std::unique_ptr<GraphModel> loadGraph(const std::string& path, const LoadOptions& options,
+                                      const ModelInputOptions& input) {
+  if (options.backend == "interp") return makeInterpGraph(loadGraphModule(path, options.verbose, input));
   if (options.backend == "so") return loadLibraryGraph(path, options);
-  if (options.backend == "jit") return loadJitGraph(path, options);
+  if (options.backend == "jit") return makeJitGraph(loadGraphModule(path, options.verbose, input), options);
   fail("unknown backend '", options.backend, "' (available: interp, so, jit)");
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "compiler/interp/Interpreter.h"
+#include "frontends/ModelInput.h"
 #include "tools/bitnet-run/LanguageModel.h"
 
 namespace bitnetc::run {
@@ -50,7 +51,9 @@ struct LoadedGraph {
   std::unique_ptr<Module> module;
   const Function* function = nullptr;
 };
-LoadedGraph loadGraphModule(const std::string& path, bool verbose);
+LoadedGraph loadGraphModule(const std::string& path, bool verbose, const ModelInputOptions& input = {});
+// The interpreter over a loaded graph.
+std::unique_ptr<GraphModel> makeInterpGraph(LoadedGraph graph);
 // The function's inputs/outputs as specs, named by the module's io_names.
 std::vector<TensorSpec> specsOf(const Module& module, const std::vector<Value*>& values);
 
@@ -58,7 +61,9 @@ std::vector<TensorSpec> specsOf(const Module& module, const std::vector<Value*>&
 // type, rank, static dims, dynamic dims within their bounds and equal across inputs.
 void checkInputs(const std::vector<TensorSpec>& specs, const std::vector<HostTensor>& inputs);
 
-// interp, so or jit, by options.backend (options as for language models).
-std::unique_ptr<GraphModel> loadGraph(const std::string& path, const LoadOptions& options);
+// interp, so or jit, by options.backend (options as for language models); `input` says how to
+// import a .onnx (dim bounds, constant inputs).
+std::unique_ptr<GraphModel> loadGraph(const std::string& path, const LoadOptions& options,
+                                      const ModelInputOptions& input = {});
 
 }  // namespace bitnetc::run

@@ -118,7 +118,7 @@ int runGraph(const RunOptions& o) {
   load.optLevel = o.optLevel;
   load.verbose = o.verbose;
   const auto loadStart = std::chrono::steady_clock::now();
-  std::unique_ptr<GraphModel> g = loadGraph(o.model, load);
+  std::unique_ptr<GraphModel> g = loadGraph(o.model, load, o.input);
   if (o.verbose) std::fprintf(stderr, "loaded in %.3f s (backend %s)\n", seconds(loadStart), g->backend().c_str());
   if (o.signature) {
     std::printf("{\"inputs\":%s,\"outputs\":%s}\n", g->inputSignature().c_str(), g->outputSignature().c_str());

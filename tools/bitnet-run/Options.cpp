@@ -185,6 +185,11 @@ RunOptions parseOptions(int argc, char** argv) {
       o.optLevelGiven = true;
       continue;
     }
+    if (int at = i; o.input.parseFlag(argc, argv, at)) {
+      i = at;
+      o.inputGiven = true;
+      continue;
+    }
     if (arg == "-h" || arg == "--help") o.help = true;
     else if (arg == "-p" || arg == "--prompt") o.prompt = value();
     else if (arg == "-n") o.numTokens = parseInt(arg, value(), 0);
@@ -242,6 +247,8 @@ RunOptions parseOptions(int argc, char** argv) {
   if (o.model.empty()) fail("no model given (see --help)");
   o.graph = endsWith(o.model, ".onnx") || !o.inputs.empty() || !o.inputPb.empty() || o.outputDir ||
             o.signature || o.expectDir || o.comparePb;
+  if (o.inputGiven && !o.graph)
+    fail("--dim, --max-seq and --const-input import a .onnx model (a generic graph)");
   if (o.graph) {
     if (o.prompt || o.perplexityFile || o.tokens || o.logitsOut || o.allLogits || o.chunk || o.dumpDir ||
         benchSizesGiven || o.json)

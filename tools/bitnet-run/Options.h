@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "frontends/ModelInput.h"
+
 namespace bitnetc::run {
 
 struct RunOptions {
@@ -43,6 +45,8 @@ struct RunOptions {
   bool comparePb = false;                // the output_*.pb beside the --input-pb files
   double rtol = 1e-3, atol = 1e-7;       // ONNX backend-test defaults
   bool benchRepeatGiven = false;
+  ModelInputOptions input;  // importing a .onnx: --dim, --max-seq, --const-input
+  bool inputGiven = false;
   // Model loading and execution.
   std::string backend;     // interp, so, jit; resolved by parseOptions (a .so gets so, else interp)
   int64_t maxContext = 0;  // 0 = the model's

@@ -20,6 +20,7 @@ int run(int argc, char** argv) {
   const RunOptions options = parseOptions(argc, argv);
   if (options.help) {
     std::fputs(usageText(), stdout);
+    std::printf("ONNX import (.onnx models):\n%s", bitnetc::kModelInputUsage);
     return 0;
   }
   if (options.graph) return runGraph(options);
