@@ -7,6 +7,8 @@
 //                * reciprocal(s), * (ws / s), / (s * ws)); Wi - zp ternary (times a)
 //   nbits:       matmul_nbits(q / s, codes, scales, zero points) [* ws | / ws] (bits = 2) whose
 //                dequantized weight is T * a
+//   q in float:  matmul(q or f32(i8(q)), W) rescaled like the integer form (Hugging Face's
+//                offline BitLinear: F.linear(q, T) / (ws * s))
 //   -> %x.q8, %x.qs = act_quant(%x);  bitlinear(%x.q8, %x.qs, @W.ternary)
 //
 // with q, s the chain of FakeQuantMatch.h. The new weight is T [N, K] packed straight into
@@ -76,7 +78,7 @@ class FuseBitLinear : public Pass {
       for (Op* mm : matmuls) {
         const std::string result = mm->result()->ref();
         std::string why;
-        std::optional<Fusion> fusion = mm->opcode == "matmul"           ? matchMatmul(*mm, why)
+        std::optional<Fusion> fusion = mm->opcode == "matmul"           ? matchMatmul(*f, *mm, why)
                                        : mm->opcode == "matmul_integer" ? matchMatmulInteger(*f, *mm, why)
                                                                         : matchMatmulNBits(*mm, why);
         std::string done;
@@ -103,9 +105,16 @@ class FuseBitLinear : public Pass {
     std::optional<Scale> rescale;          // integer form: the weight scale of the rescale chain
   };
 
-  std::optional<Fusion> matchMatmul(Op& mm, std::string& why) {
+  std::optional<Fusion> matchMatmul(Function& f, Op& mm, std::string& why) {
     auto quant = matchFakeQuant(mm.operand(0), why);
-    if (!quant) return std::nullopt;
+    if (!quant) {
+      // Not q / s: perhaps q itself, rescaled after the matmul. Explain the fake-quant mismatch
+      // unless the activation is a quantized one.
+      std::string integerWhy;
+      if (auto fusion = matchIntegerValuedMatmul(f, mm, integerWhy)) return fusion;
+      if (isQuantizedLooking(mm.operand(0))) why = integerWhy;
+      return std::nullopt;
+    }
     const bool transposed = mm.attrs.getBool("transpose_b", false);
     if (mm.operand(1)->type.rank() != 2) {
       why = "its weight " + mm.operand(1)->ref() + " is batched";
@@ -141,11 +150,43 @@ class FuseBitLinear : public Pass {
       why = "its i32 result is not cast to f32 (and used only there)";
       return std::nullopt;
     }
-    // Walk the single-use chain of muls and divs after the cast.
+    auto rescaled = rescaleChain(f, cast, *quant, why);
+    if (!rescaled) return std::nullopt;
+    return Fusion{*quant, std::move(*values), {mm.operand(1)->weight, 3}, &mm, rescaled->first, rescaled->second};
+  }
+
+  // A float matmul of the quantized activation itself (integer values q, or i8(q) cast back to
+  // f32) on a ternary weight, then rescaled like the integer form: Hugging Face's offline
+  // BitLinear (F.linear(q, T) / (ws * s)). With integer-valued operands the f64 sum is exact.
+  std::optional<Fusion> matchIntegerValuedMatmul(Function& f, Op& mm, std::string& why) {
+    Value* a = mm.operand(0);
+    std::optional<QuantMatch> quant;
+    if (const Op* c = producedBy(a, "cast"); c && a->type.dtype == DType::F32) quant = matchQuantizedI8(c->operand(0), why);
+    else quant = matchQuantized(a, why);
+    if (!quant) return std::nullopt;
+    const bool transposed = mm.attrs.getBool("transpose_b", false);
+    if (mm.operand(1)->type.rank() != 2) {
+      why = "its weight " + mm.operand(1)->ref() + " is batched";
+      return std::nullopt;
+    }
+    auto values = floatWeightTernary(mm.operand(1), transposed, why);
+    if (!values) return std::nullopt;
+    auto rescaled = rescaleChain(f, &mm, *quant, why);
+    if (!rescaled) return std::nullopt;
+    return Fusion{*quant, std::move(*values), {mm.operand(1)->weight, transposed ? 1 : 0}, &mm, rescaled->first,
+                  rescaled->second};
+  }
+
+  // From `start` (its result holds the integer sums, as f32), the single-use chain of muls and
+  // divs by scalar weights ws and by the activation scale (/ s, * reciprocal(s), * (ws / s),
+  // / (s * ws)) in any order. Returns its last op and the weight scale, or nullopt with `why`.
+  std::optional<std::pair<Op*, Scale>> rescaleChain(Function& f, Op* start, const QuantMatch& quantRef,
+                                                    std::string& why) {
+    const QuantMatch* quant = &quantRef;
     std::vector<float> muls, divs;
     bool divided = false;
-    Op* last = cast;
-    for (Value* cur = cast->result();;) {
+    Op* last = start;
+    for (Value* cur = start->result();;) {
       Op* user = soleUser(f, cur);
       if (!user || (user->opcode != "mul" && user->opcode != "div") || !sameType(user->result()->type, cur->type)) break;
       if (user->opcode == "div" && user->operand(0) != cur) break;
@@ -173,7 +214,8 @@ class FuseBitLinear : public Pass {
       cur = user->result();
     }
     if (!divided) {
-      why = "its result is not divided by the activation scale " + quant->scale->ref() + " after the cast to f32";
+      why = "its result is not divided by the activation scale " + quant->scale->ref() + " after the " +
+            (start->opcode == "cast" ? "cast to f32" : start->opcode);
       return std::nullopt;
     }
     auto product = [](const std::vector<float>& v) -> std::optional<float> {
@@ -195,7 +237,13 @@ class FuseBitLinear : public Pass {
       why = "its rescale multiplies and divides by weight scales whose combination is not exact in f32";
       return std::nullopt;
     }
-    return Fusion{*quant, std::move(*values), {mm.operand(1)->weight, 3}, &mm, last, rescale};
+    return std::make_pair(last, *rescale);
+  }
+
+  // An activation that is a clamp of round or a cast (the integer-valued forms' inputs).
+  static bool isQuantizedLooking(const Value* a) {
+    const Op* p = a->producer;
+    return p && (p->opcode == "clip" || p->opcode == "min" || p->opcode == "max" || p->opcode == "cast");
   }
 
   // s * ws or ws * s (the same activation scale, a scalar weight): appends ws to divs.
