@@ -3,8 +3,11 @@
 namespace bitnetc {
 
 std::string_view defaultPipeline() {
-  // cse first: merging duplicate act_quants leaves the copies dead for dce.
-  return "cse,dce";
+  // canonicalize and constant-fold first: they put ONNX-imported BitLinear chains in the one
+  // form fuse-bitlinear matches (online weight chains folded into float weights). cse then
+  // merges duplicate act_quants (q/k/v, gate/up share one), leaving the copies dead for dce.
+  // On checkpoint modules the first three change nothing.
+  return "canonicalize,constant-fold,fuse-bitlinear,cse,dce";
 }
 
 }  // namespace bitnetc

@@ -19,7 +19,9 @@ extern "C" {
   X(embedding) X(rms_norm) X(act_quant) X(bitlinear) X(rope) X(attention) X(relu2) X(silu)    \
   X(clip) X(cast) X(softmax) X(matmul) X(transpose) X(reshape) X(concat) X(gather) X(add)     \
   X(sub) X(mul) X(max) X(min) X(div) X(pow) X(neg) X(abs) X(relu) X(sqrt) X(exp) X(sigmoid)   \
-  X(reciprocal) X(round) X(reduce_max) X(reduce_mean) X(reduce_sum)
+  X(reciprocal) X(round) X(reduce_max) X(reduce_mean) X(reduce_sum) X(equal) X(less)          \
+  X(greater) X(where) X(expand) X(range) X(slice) X(trilu) X(layer_norm) X(shape)             \
+  X(matmul_integer) X(matmul_nbits)
 
 /* The bitlinear variants (select-kernels' table in targets/passes/KernelTable.cpp) that the
  * kernels built for this architecture define: portable ones everywhere, ISA ones per arch. */

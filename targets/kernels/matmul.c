@@ -14,6 +14,7 @@
  * f64 conversions and FMAs, not the memory, are the limit; other lane layouts did no better).
  * Attributes: ints = [transpose_b]. */
 #include "targets/kernels/kernel_util.h"
+#include "targets/kernels/matmul_order.h"
 
 #define MM_CHUNK 256  /* elements of an f16 row converted at a time (a multiple of 4) */
 #define MM_COLS 256   /* output columns per task of the non-transposed form */
@@ -214,6 +215,7 @@ static void mm_plain_range(void* vctx, int64_t begin, int64_t end) {
 int64_t bitnetk_matmul(const bitnet_call* call, const bitnet_kernel_args* args) {
   int64_t st = bitnetk__check_arity(call, args, 2, 2, 1);
   if (st) return st;
+  if (args->operands[1].dtype == BITNET_TERNARY) return bitnetk__matmul_ternary(call, args);
   const bitnet_tensor *a = &args->operands[0], *b = &args->operands[1], *o = &args->results[0];
   const int64_t trans = bk_int_attr(args, 0) != 0;
   if (a->dtype != BITNET_F32 || !bk_is_float(b->dtype) || a->rank < 1 || b->rank < 2 ||
