@@ -1,11 +1,13 @@
 // Elementwise ops: binary with numpy broadcasting (add sub mul div max min pow), unary
 // (neg abs sqrt exp relu sigmoid reciprocal round relu2 silu), clip and cast.
-// Float math is f32 (operands of any float dtype are widened exactly to f32 first); integer math
-// is done in int64 and stored into the result dtype.
+// Float math is f32 (operands of any float dtype are widened exactly to f32 first), f64 math is
+// f64; integer math is done in 64 bits (int64, or uint64 for unsigned types: division and
+// comparisons differ) and stored into the result dtype (wrapping).
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
+#include "compiler/interp/Broadcast.h"
 #include "compiler/interp/Kernels.h"
 
 namespace bitnetc::interp {
@@ -13,54 +15,6 @@ namespace {
 
 bool isFloatView(const TensorView& v) { return isFloat(v.dtype); }
 bool isIntView(const TensorView& v) { return isInteger(v.dtype); }
-
-std::vector<int64_t> broadcastShape(const OpCall& call, const std::vector<int64_t>& a,
-                                    const std::vector<int64_t>& b) {
-  const size_t rank = std::max(a.size(), b.size());
-  std::vector<int64_t> out(rank);
-  for (size_t i = 0; i < rank; ++i) {
-    const int64_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
-    const int64_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
-    if (da != db && da != 1 && db != 1)
-      call.error("shapes " + shapeString(a) + " and " + shapeString(b) + " do not broadcast");
-    out[i] = da == 1 ? db : da;
-  }
-  return out;
-}
-
-// Strides of `shape` aligned to the output rank, 0 on broadcast dims.
-std::vector<int64_t> broadcastStrides(const std::vector<int64_t>& shape, const std::vector<int64_t>& out) {
-  std::vector<int64_t> strides(out.size(), 0);
-  int64_t stride = 1;
-  for (size_t k = shape.size(); k-- > 0;) {
-    const size_t o = k + (out.size() - shape.size());
-    strides[o] = shape[k] == 1 ? 0 : stride;
-    stride *= shape[k];
-  }
-  return strides;
-}
-
-// Calls f(outIndex, aIndex, bIndex) for every output element.
-template <typename F>
-void forEachBroadcast(const std::vector<int64_t>& out, const std::vector<int64_t>& sa,
-                      const std::vector<int64_t>& sb, F f) {
-  const int64_t n = product(out);
-  if (n == 0) return;
-  std::vector<int64_t> idx(out.size(), 0);
-  int64_t ia = 0, ib = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    f(i, ia, ib);
-    for (size_t d = out.size(); d-- > 0;) {
-      ++idx[d];
-      ia += sa[d];
-      ib += sb[d];
-      if (idx[d] < out[d]) break;
-      ia -= sa[d] * out[d];
-      ib -= sb[d] * out[d];
-      idx[d] = 0;
-    }
-  }
-}
 
 // Opcodes resolved once per op (not per element).
 enum class Bin { Add, Sub, Mul, Div, Max, Min, Pow };
@@ -89,14 +43,73 @@ float floatBinary(Bin op, float a, float b) {
   return 0;
 }
 
-int64_t intBinary(Bin op, int64_t a, int64_t b) {
+double doubleBinary(Bin op, double a, double b) {
   switch (op) {
     case Bin::Add: return a + b;
     case Bin::Sub: return a - b;
     case Bin::Mul: return a * b;
+    case Bin::Div: return a / b;
+    case Bin::Max: return std::isnan(a) || std::isnan(b) ? std::numeric_limits<double>::quiet_NaN() : std::max(a, b);
+    case Bin::Min: return std::isnan(a) || std::isnan(b) ? std::numeric_limits<double>::quiet_NaN() : std::min(a, b);
+    case Bin::Pow: return std::pow(a, b);
+  }
+  return 0;
+}
+
+// Signed integers (b != 0 for div, checked before): wrapping, division truncates toward zero.
+int64_t intBinary(Bin op, int64_t a, int64_t b) {
+  switch (op) {
+    case Bin::Add: return int64_t(uint64_t(a) + uint64_t(b));
+    case Bin::Sub: return int64_t(uint64_t(a) - uint64_t(b));
+    case Bin::Mul: return int64_t(uint64_t(a) * uint64_t(b));
+    case Bin::Div: return b == -1 ? int64_t(0 - uint64_t(a)) : a / b;
     case Bin::Max: return std::max(a, b);
     default: return std::min(a, b);
   }
+}
+
+uint64_t uintBinary(Bin op, uint64_t a, uint64_t b) {
+  switch (op) {
+    case Bin::Add: return a + b;
+    case Bin::Sub: return a - b;
+    case Bin::Mul: return a * b;
+    case Bin::Div: return a / b;
+    case Bin::Max: return std::max(a, b);
+    default: return std::min(a, b);
+  }
+}
+
+// The f64 value of an integer dtype's range bounds, for float -> int conversions: the largest
+// doubles within the range (2^63 - 1024 for i64, 2^64 - 2048 for u64).
+void intRange(DType t, double& lo, double& hi);
+
+// A double converted to an integer dtype: NaN -> 0, else `rounded` (already integral),
+// saturated to the dtype's range; returned as the dtype's bits in an int64.
+int64_t saturateToInt(DType t, double rounded) {
+  if (std::isnan(rounded)) return 0;
+  double lo, hi;
+  intRange(t, lo, hi);
+  const double v = std::min(std::max(rounded, lo), hi);
+  return isUnsigned(t) ? int64_t(uint64_t(v)) : int64_t(v);
+}
+
+// Integer pow: an integer exponent >= 0 by repeated multiplication (wrapping, like numpy); a
+// negative one gives the truncated real result (1, +-1 for a base of -1, else 0); a float
+// exponent: pow in f64, truncated toward zero and saturated.
+int64_t intPow(const TensorView& a, int64_t ia, const TensorView& b, int64_t ib, DType rt) {
+  const bool aUnsigned = isUnsigned(a.dtype);
+  if (!isInteger(b.dtype) && b.dtype != DType::Bool)
+    return saturateToInt(rt, std::trunc(std::pow(a.doubleAt(ia), b.doubleAt(ib))));
+  const int64_t base = a.intAt(ia);
+  if (!isUnsigned(b.dtype) && b.intAt(ib) < 0) {
+    if (base == 1 && !aUnsigned) return 1;
+    if (base == -1 && !aUnsigned) return (b.intAt(ib) & 1) ? -1 : 1;
+    return aUnsigned && base == 1 ? 1 : 0;
+  }
+  uint64_t e = b.uintAt(ib), x = uint64_t(base), r = 1;
+  for (; e; e >>= 1, x *= x)
+    if (e & 1) r *= x;
+  return int64_t(r);
 }
 
 void binaryKernel(OpCall& call) {
@@ -104,12 +117,29 @@ void binaryKernel(OpCall& call) {
   const TensorView &a = call.in(0), &b = call.in(1);
   const std::string& op = call.op.opcode;
   const Bin bop = binaryOf(op);
-  const bool floats = isFloatView(a) && isFloatView(b);
-  const bool ints = isIntView(a) && isIntView(b) && a.dtype == b.dtype;
-  if (!floats && !ints)
-    call.error("operands " + a.describe() + " and " + b.describe() + " must both be float or the same integer dtype");
-  if (ints && (op == "div" || op == "pow")) call.error(op + " is defined for floats only");
   const DType rt = call.resultDType();
+  if (bop == Bin::Pow || a.dtype == DType::F64 || isIntView(a)) {
+    if (bop != Bin::Pow && a.dtype != b.dtype) call.error("operands " + a.describe() + " and " + b.describe() + " must have one dtype");
+    if (rt != a.dtype && !(isFloat(rt) && isFloatView(a))) call.error("the result dtype must be the operand's");
+    if (isIntView(a) && bop == Bin::Div)
+      for (int64_t i = 0; i < b.numElements(); ++i)
+        if (b.intAt(i) == 0) call.error("integer division by zero (" + b.describe() + " element " + std::to_string(i) + ")");
+    std::vector<int64_t> out = broadcastShape(call, a.shape, b.shape);
+    HostTensor r = HostTensor::zeros(rt, out);
+    auto sa = broadcastStrides(a.shape, out), sb = broadcastStrides(b.shape, out);
+    forEachBroadcast(out, sa, sb, [&](int64_t i, int64_t ia, int64_t ib) {
+      if (isFloatView(a))  // pow of f32/bf16/f16 with another exponent dtype: the exponent as f32
+        storeFloat(r, i, floatBinary(bop, a.floatAt(ia), float(b.doubleAt(ib))));
+      else if (a.dtype == DType::F64) storeDouble(r, i, doubleBinary(bop, a.doubleAt(ia), b.doubleAt(ib)));
+      else if (bop == Bin::Pow) storeInt(r, i, intPow(a, ia, b, ib, rt));
+      else if (isUnsigned(a.dtype)) storeInt(r, i, int64_t(uintBinary(bop, a.uintAt(ia), b.uintAt(ib))));
+      else storeInt(r, i, intBinary(bop, a.intAt(ia), b.intAt(ib)));
+    });
+    call.results.push_back(std::move(r));
+    return;
+  }
+  const bool floats = isFloatView(a) && isFloatView(b);
+  if (!floats) call.error("operands " + a.describe() + " and " + b.describe() + " must both be float or of one dtype");
   if (floats != isFloat(rt)) call.error("result dtype " + std::string(dtypeName(rt)) + " does not match the operands");
   std::vector<int64_t> out = broadcastShape(call, a.shape, b.shape);
   HostTensor r = HostTensor::zeros(rt, out);
@@ -122,14 +152,9 @@ void binaryKernel(OpCall& call) {
     else for (int64_t i = 0; i < n; ++i) pr[i] = floatBinary(bop, pa[i], pb[i]);
   } else {
     auto sa = broadcastStrides(a.shape, out), sb = broadcastStrides(b.shape, out);
-    if (floats)
-      forEachBroadcast(out, sa, sb, [&](int64_t i, int64_t ia, int64_t ib) {
-        storeFloat(r, i, floatBinary(bop, a.floatAt(ia), b.floatAt(ib)));
-      });
-    else
-      forEachBroadcast(out, sa, sb, [&](int64_t i, int64_t ia, int64_t ib) {
-        storeInt(r, i, intBinary(bop, a.intAt(ia), b.intAt(ib)));
-      });
+    forEachBroadcast(out, sa, sb, [&](int64_t i, int64_t ia, int64_t ib) {
+      storeFloat(r, i, floatBinary(bop, a.floatAt(ia), b.floatAt(ib)));
+    });
   }
   call.results.push_back(std::move(r));
 }
@@ -180,11 +205,19 @@ void unaryKernel(OpCall& call) {
     } else {
       for (int64_t i = 0; i < n; ++i) storeFloat(r, i, floatUnary(uop, x.floatAt(i)));
     }
-  } else if (isIntView(x) && (op == "neg" || op == "abs" || op == "relu")) {
+  } else if (x.dtype == DType::F64 && (op == "neg" || op == "abs" || op == "relu")) {
     if (rt != x.dtype) call.error("the result dtype must be the operand's");
     for (int64_t i = 0; i < n; ++i) {
+      const double v = x.doubleAt(i);
+      storeDouble(r, i, op == "neg" ? -v : op == "abs" ? std::fabs(v) : v > 0.0 ? v : 0.0);
+    }
+  } else if (isIntView(x) && (op == "neg" || op == "abs" || op == "relu")) {
+    if (rt != x.dtype) call.error("the result dtype must be the operand's");
+    const bool unsignedX = isUnsigned(x.dtype);  // abs and relu are the identity; neg wraps
+    for (int64_t i = 0; i < n; ++i) {
       const int64_t v = x.intAt(i);
-      storeInt(r, i, op == "neg" ? -v : op == "abs" ? (v < 0 ? -v : v) : std::max<int64_t>(v, 0));
+      const int64_t negated = int64_t(0 - uint64_t(v));
+      storeInt(r, i, op == "neg" ? negated : unsignedX ? v : op == "abs" ? (v < 0 ? negated : v) : std::max<int64_t>(v, 0));
     }
   } else {
     call.error("operand " + x.describe() + " has an unsupported dtype for " + op);
@@ -216,14 +249,35 @@ void clipKernel(OpCall& call) {
   call.results.push_back(std::move(r));
 }
 
-// Integer range of a dtype, for saturating casts.
 void intRange(DType t, double& lo, double& hi) {
   switch (t) {
     case DType::I8: lo = -128, hi = 127; return;
     case DType::U8: lo = 0, hi = 255; return;
+    case DType::I16: lo = -32768, hi = 32767; return;
+    case DType::U16: lo = 0, hi = 65535; return;
     case DType::I32: lo = -2147483648.0, hi = 2147483647.0; return;
+    case DType::U32: lo = 0, hi = 4294967295.0; return;
+    case DType::U64: lo = 0, hi = 18446744073709549568.0; return;  // largest double < 2^64
     default: lo = -9223372036854775808.0, hi = 9223372036854774784.0; return;  // largest double < 2^63
   }
+}
+
+// An integer (or bool) element saturated to an integer dtype's exact range.
+int64_t saturateInt(const TensorView& x, int64_t i, DType to) {
+  const __int128 v = isUnsigned(x.dtype) ? __int128(x.uintAt(i)) : __int128(x.intAt(i));
+  __int128 lo = 0, hi = 0;
+  switch (to) {
+    case DType::Bool: return v != 0;
+    case DType::I8: lo = INT8_MIN, hi = INT8_MAX; break;
+    case DType::U8: hi = UINT8_MAX; break;
+    case DType::I16: lo = INT16_MIN, hi = INT16_MAX; break;
+    case DType::U16: hi = UINT16_MAX; break;
+    case DType::I32: lo = INT32_MIN, hi = INT32_MAX; break;
+    case DType::U32: hi = UINT32_MAX; break;
+    case DType::U64: hi = UINT64_MAX; break;
+    default: lo = INT64_MIN, hi = INT64_MAX; break;
+  }
+  return int64_t(uint64_t(v < lo ? lo : hi < v ? hi : v));
 }
 
 void castKernel(OpCall& call) {
@@ -234,25 +288,22 @@ void castKernel(OpCall& call) {
   if (call.resultDType() != *to) call.error("the result dtype must be the `to` dtype");
   HostTensor r = HostTensor::zeros(*to, x.shape);
   const int64_t n = x.numElements();
-  if (!isFloatView(x) && !isIntView(x)) call.error("operand " + x.describe() + " cannot be cast");
-  if (isFloat(*to)) {
-    // int -> float: exact where representable, else round to nearest (via double for i64).
-    for (int64_t i = 0; i < n; ++i)
-      storeFloat(r, i, isFloatView(x) ? x.floatAt(i) : float(x.intAt(i)));
-  } else {
-    double lo, hi;
-    intRange(*to, lo, hi);
-    for (int64_t i = 0; i < n; ++i) {
-      if (isFloatView(x)) {
-        // Round half to even, saturate; NaN becomes 0.
-        const float f = x.floatAt(i);
-        double v = std::isnan(f) ? 0.0 : std::nearbyint(double(f));
-        storeInt(r, i, int64_t(std::min(std::max(v, lo), hi)));
-      } else {
-        // int -> int saturates as well (consistent with float -> int).
-        const int64_t v = x.intAt(i);
-        storeInt(r, i, std::min(std::max(v, int64_t(lo)), int64_t(hi)));
-      }
+  if (x.dtype == DType::Ternary) call.error("operand " + x.describe() + " cannot be cast");
+  const bool fromFloat = isFloatView(x) || x.dtype == DType::F64;
+  for (int64_t i = 0; i < n; ++i) {
+    if (*to == DType::Bool) {
+      storeInt(r, i, fromFloat ? x.doubleAt(i) != 0.0 : x.intAt(i) != 0);  // NaN is true
+    } else if (isFloat(*to)) {
+      // float -> float exact through f32 (f64 rounds to f32 first); int -> f32 round to nearest.
+      storeFloat(r, i, isFloatView(x) ? x.floatAt(i) : x.dtype == DType::F64 ? float(x.doubleAt(i))
+                                     : isUnsigned(x.dtype) ? float(x.uintAt(i)) : float(x.intAt(i)));
+    } else if (*to == DType::F64) {
+      storeDouble(r, i, x.doubleAt(i));
+    } else if (fromFloat) {
+      // Round half to even, saturate; NaN becomes 0.
+      storeInt(r, i, saturateToInt(*to, std::nearbyint(x.doubleAt(i))));
+    } else {
+      storeInt(r, i, saturateInt(x, i, *to));  // int -> int saturates (as float -> int)
     }
   }
   call.results.push_back(std::move(r));

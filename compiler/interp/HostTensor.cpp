@@ -84,10 +84,33 @@ void TensorView::toF32(int64_t offset, int64_t count, float* out) const {
   }
 }
 
+template <typename T>
+static T loadAs(const uint8_t* data, int64_t i) {
+  T v;
+  std::memcpy(&v, data + sizeof(T) * size_t(i), sizeof(T));
+  return v;
+}
+
+double TensorView::doubleAt(int64_t i) const {
+  if (dtype == DType::F64) return loadAs<double>(data, i);
+  if (isFloat(dtype)) return double(floatElementAt(dtype, data, i));
+  if (dtype == DType::U64) return double(loadAs<uint64_t>(data, i));
+  return double(intAt(i));
+}
+
+uint64_t TensorView::uintAt(int64_t i) const {
+  if (dtype == DType::U64) return loadAs<uint64_t>(data, i);
+  return uint64_t(intAt(i));
+}
+
 int64_t TensorView::intAt(int64_t i) const {
   switch (dtype) {
     case DType::I8: return int8_t(data[i]);
-    case DType::U8: return data[i];
+    case DType::U8: case DType::Bool: return data[i];
+    case DType::I16: return loadAs<int16_t>(data, i);
+    case DType::U16: return loadAs<uint16_t>(data, i);
+    case DType::U32: return loadAs<uint32_t>(data, i);
+    case DType::U64: return int64_t(loadAs<uint64_t>(data, i));
     case DType::I32: {
       int32_t v;
       std::memcpy(&v, data + 4 * i, 4);

@@ -47,6 +47,10 @@ const KernelTable& kernels() {
     interp::registerLinearOps(t);
     interp::registerBitNetOps(t);
     interp::registerAttentionOps(t);
+    interp::registerCompareOps(t);
+    interp::registerIndexOps(t);
+    interp::registerLayerNormOps(t);
+    interp::registerQuantizedLinearOps(t);
     return t;
   }();
   return table;
@@ -165,6 +169,7 @@ std::vector<HostTensor> Interpreter::run(const std::vector<HostTensor>& inputs) 
   for (size_t i = 0; i < ops.size(); ++i) {
     const Op& op = *ops[i];
     OpCall call{op, {}, {}, im.options.fault, &im.weightCache, {}, {}, false};
+    call.dims = &dims;
     for (const Value* v : op.operands) {
       HostTensor* state = nullptr;
       if (v->kind == Value::Kind::Weight) {

@@ -29,7 +29,9 @@ struct TensorView {
   template <typename T> const T* as() const { return reinterpret_cast<const T*>(data); }
   // Element i converted (float dtypes to f32 exactly; integers to int64).
   float floatAt(int64_t i) const;
-  int64_t intAt(int64_t i) const;
+  int64_t intAt(int64_t i) const;   // also bool (0/1); u64 as its bits
+  uint64_t uintAt(int64_t i) const;  // an integer element as uint64 (signed ones wrap)
+  double doubleAt(int64_t i) const;  // any non-ternary element as a double (exact but i64/u64)
   // Elements [offset, offset + count) of a float view converted to f32 (one dtype switch).
   void toF32(int64_t offset, int64_t count, float* out) const;
   std::string describe() const;  // "%x (tensor<2 x 3 x f32>)"
@@ -65,6 +67,7 @@ struct OpCall {
   std::vector<HostTensor> results;   // filled by the kernel, in the op's result order
   HostTensor accumulators;           // bitlinear: the i32 accumulators [..., N]
   bool hasAccumulators = false;
+  const std::unordered_map<std::string, int64_t>* dims = nullptr;  // this call's dynamic dims
 
   const TensorView& in(size_t i) const;
   size_t numOperands() const { return operands.size(); }
@@ -75,6 +78,9 @@ struct OpCall {
   void expectRank(size_t i, size_t rank) const;
   // The declared result dtype (results may be any float dtype for float math, etc.).
   DType resultDType(size_t i = 0) const;
+  // The declared result type's shape with its dynamic dims at this call's values (for ops
+  // whose result shape is the declared type: expand, range, slice).
+  std::vector<int64_t> declaredShape(size_t i = 0) const;
 };
 
 using Kernel = std::function<void(OpCall&)>;
@@ -86,13 +92,20 @@ void registerShapeOps(KernelTable& table);
 void registerLinearOps(KernelTable& table);
 void registerBitNetOps(KernelTable& table);
 void registerAttentionOps(KernelTable& table);
+// The ops added for ONNX graphs (CompareOps, IndexOps, LayerNormOps, QuantizedLinearOps).
+void registerCompareOps(KernelTable& table);
+void registerIndexOps(KernelTable& table);
+void registerLayerNormOps(KernelTable& table);
+void registerQuantizedLinearOps(KernelTable& table);
 
 // Helpers shared by the kernels.
 int64_t product(const std::vector<int64_t>& shape, size_t from = 0, size_t to = SIZE_MAX);
 // Writes v (computed in f32) as the dtype t at element i (f32, bf16, f16).
 void storeFloat(HostTensor& t, int64_t i, float v);
-// Writes an integer value at element i of an integer tensor (wraps like a C cast).
+// Writes an integer value at element i of an integer or bool tensor (wraps like a C cast).
 void storeInt(HostTensor& t, int64_t i, int64_t v);
+// Writes v at element i of an f64 tensor, or of an f32/bf16/f16 one after rounding to f32.
+void storeDouble(HostTensor& t, int64_t i, double v);
 // Normalizes an axis (negative counts from the end); error naming the op when out of range.
 int64_t normalizeAxis(const OpCall& call, int64_t axis, int64_t rank);
 // Operand i as the non-negative scalar i64 `pos`; error naming the op otherwise.

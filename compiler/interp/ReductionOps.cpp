@@ -37,7 +37,8 @@ void reduceKernel(OpCall& call) {
   if (isFloat(rt) != floats) call.error("the result dtype does not match the operand");
   const int64_t outN = product(keptShape);
   std::vector<double> acc(size_t(outN), op == "reduce_max" ? -std::numeric_limits<double>::infinity() : 0.0);
-  std::vector<int64_t> iacc(size_t(outN), op == "reduce_max" ? std::numeric_limits<int64_t>::min() : 0);
+  const int64_t intLowest = isUnsigned(x.dtype) ? 0 : std::numeric_limits<int64_t>::min();
+  std::vector<int64_t> iacc(size_t(outN), op == "reduce_max" ? intLowest : 0);
   std::vector<bool> sawNaN(size_t(outN), false);
   // Walk the input; map each element to its output slot.
   std::vector<int64_t> outStrides(size_t(rank), 0);
@@ -56,8 +57,10 @@ void reduceKernel(OpCall& call) {
       else acc[size_t(o)] += v;
     } else {
       const int64_t v = x.intAt(i);
-      if (op == "reduce_max") iacc[size_t(o)] = std::max(iacc[size_t(o)], v);
-      else iacc[size_t(o)] += v;
+      int64_t& a = iacc[size_t(o)];
+      if (op != "reduce_max") a = int64_t(uint64_t(a) + uint64_t(v));  // wraps like the dtype
+      else if (isUnsigned(x.dtype)) a = int64_t(std::max(uint64_t(a), uint64_t(v)));
+      else a = std::max(a, v);
     }
     for (int64_t d = rank; d-- > 0;) {
       ++idx[size_t(d)];

@@ -1,63 +1,52 @@
 /* cast between any two non-ternary element types, exactly as the interpreter:
- *   float -> float: through f32 (bf16/f16 rounded to nearest even, NaN stays NaN);
- *   int -> float:   the int64 value converted to f32 (round to nearest), then to bf16/f16;
- *   float -> int:   round half to even (in f64), saturate to the type's range, NaN -> 0;
- *   int -> int:     saturate. The i64 bounds are the interpreter's doubles: the top one is
- *                   2^63 - 1024 (the largest double below 2^63), also for i64 -> i64.
- * Elements go through a small stack buffer (f32 or int64) in chunks, one dtype switch each. */
+ *   -> bool:         x != 0 (NaN is true);
+ *   float -> f32/bf16/f16: through f32 (f64 rounds to f32 first; bf16/f16 round to nearest even);
+ *   int -> f32/bf16/f16:   the (u)int64 value converted to f32 (round to nearest), then narrowed;
+ *   -> f64:          exact for floats and for integers below 2^53, else rounded;
+ *   float -> int:    round half to even (in f64), saturate to the type's range (as doubles: the
+ *                    top of i64 is 2^63 - 1024, of u64 2^64 - 2048), NaN -> 0;
+ *   int -> int:      saturate to the type's exact range (bool counts as 0/1).
+ * Elements go one by one in chunks of CAST_CHUNK per task. */
 #include "targets/kernels/kernel_util.h"
 
 #define CAST_CHUNK 256
 
-static void load_floats(int64_t t, const void* src, int64_t i0, int64_t n, float* out) {
-  if (t == BITNET_F32) {
-    memcpy(out, (const float*)src + i0, (size_t)n * 4);
-  } else if (t == BITNET_BF16) {
-    const uint16_t* s = (const uint16_t*)src + i0;
-    for (int64_t i = 0; i < n; ++i) out[i] = bk_bf16_to_f32(s[i]);
+static inline int is_floating(int64_t t) { return bk_is_float(t) || t == BITNET_F64; }
+
+/* An integer (or bool) element saturated to integer dtype `to`; the dtype's bits. */
+static int64_t saturate_int(int64_t from, const void* src, int64_t i, int64_t to) {
+  const __int128 v = from == BITNET_U64 ? (__int128)((const uint64_t*)src)[i]
+                                        : (__int128)bk_load_int(from, src, i);
+  __int128 lo = 0, hi = 0;
+  switch (to) {
+    case BITNET_I8: lo = INT8_MIN, hi = INT8_MAX; break;
+    case BITNET_U8: hi = UINT8_MAX; break;
+    case BITNET_I16: lo = INT16_MIN, hi = INT16_MAX; break;
+    case BITNET_U16: hi = UINT16_MAX; break;
+    case BITNET_I32: lo = INT32_MIN, hi = INT32_MAX; break;
+    case BITNET_U32: hi = UINT32_MAX; break;
+    case BITNET_U64: hi = UINT64_MAX; break;
+    default: lo = INT64_MIN, hi = INT64_MAX; break;
+  }
+  return (int64_t)(uint64_t)(v < lo ? lo : hi < v ? hi : v);
+}
+
+static void cast_element(int64_t from, const void* src, int64_t to, void* dst, int64_t i) {
+  if (to == BITNET_BOOL) {
+    ((uint8_t*)dst)[i] = is_floating(from) ? bk_load_double(from, src, i) != 0.0 : bk_load_int(from, src, i) != 0;
+  } else if (bk_is_float(to)) {
+    float f;
+    if (bk_is_float(from)) f = bk_load_f32(from, src, i);
+    else if (from == BITNET_F64) f = (float)((const double*)src)[i];
+    else if (from == BITNET_U64) f = (float)((const uint64_t*)src)[i];
+    else f = (float)bk_load_int(from, src, i);
+    bk_store_f32(to, dst, i, f);
+  } else if (to == BITNET_F64) {
+    ((double*)dst)[i] = bk_load_double(from, src, i);
+  } else if (is_floating(from)) {
+    bk_store_int(to, dst, i, bitnetk__saturate_double(to, __builtin_roundeven(bk_load_double(from, src, i))));
   } else {
-    const uint16_t* s = (const uint16_t*)src + i0;
-    for (int64_t i = 0; i < n; ++i) out[i] = bk_f16_to_f32(s[i]);
-  }
-}
-
-static void load_ints(int64_t t, const void* src, int64_t i0, int64_t n, int64_t* out) {
-  switch (t) {
-    case BITNET_I8: for (int64_t i = 0; i < n; ++i) out[i] = ((const int8_t*)src)[i0 + i]; break;
-    case BITNET_U8: for (int64_t i = 0; i < n; ++i) out[i] = ((const uint8_t*)src)[i0 + i]; break;
-    case BITNET_I32: for (int64_t i = 0; i < n; ++i) out[i] = ((const int32_t*)src)[i0 + i]; break;
-    default: for (int64_t i = 0; i < n; ++i) out[i] = ((const int64_t*)src)[i0 + i]; break;
-  }
-}
-
-static void store_floats(int64_t t, void* dst, int64_t i0, int64_t n, const float* in) {
-  if (t == BITNET_F32) {
-    memcpy((float*)dst + i0, in, (size_t)n * 4);
-  } else if (t == BITNET_BF16) {
-    uint16_t* d = (uint16_t*)dst + i0;
-    for (int64_t i = 0; i < n; ++i) d[i] = bk_f32_to_bf16(in[i]);
-  } else {
-    uint16_t* d = (uint16_t*)dst + i0;
-    for (int64_t i = 0; i < n; ++i) d[i] = bk_f32_to_f16(in[i]);
-  }
-}
-
-/* Values already within the type's range. */
-static void store_ints(int64_t t, void* dst, int64_t i0, int64_t n, const int64_t* in) {
-  switch (t) {
-    case BITNET_I8: for (int64_t i = 0; i < n; ++i) ((int8_t*)dst)[i0 + i] = (int8_t)in[i]; break;
-    case BITNET_U8: for (int64_t i = 0; i < n; ++i) ((uint8_t*)dst)[i0 + i] = (uint8_t)in[i]; break;
-    case BITNET_I32: for (int64_t i = 0; i < n; ++i) ((int32_t*)dst)[i0 + i] = (int32_t)in[i]; break;
-    default: for (int64_t i = 0; i < n; ++i) ((int64_t*)dst)[i0 + i] = in[i]; break;
-  }
-}
-
-static void int_range(int64_t t, double* lo, double* hi) {
-  switch (t) {
-    case BITNET_I8: *lo = -128.0, *hi = 127.0; return;
-    case BITNET_U8: *lo = 0.0, *hi = 255.0; return;
-    case BITNET_I32: *lo = -2147483648.0, *hi = 2147483647.0; return;
-    default: *lo = -9223372036854775808.0, *hi = 9223372036854774784.0; return;
+    bk_store_int(to, dst, i, saturate_int(from, src, i, to));
   }
 }
 
@@ -69,36 +58,13 @@ typedef struct cast_ctx {
 
 static void cast_range(void* vctx, int64_t begin, int64_t end) {
   const cast_ctx* c = (const cast_ctx*)vctx;
-  double lo = 0, hi = 0;
-  if (bk_is_int(c->to)) int_range(c->to, &lo, &hi);
-  const int64_t ilo = (int64_t)lo, ihi = (int64_t)hi;
-  float f[CAST_CHUNK];
-  int64_t v[CAST_CHUNK];
   for (int64_t t = begin; t < end; ++t) {
-    const int64_t i0 = t * CAST_CHUNK, n = c->n - i0 < CAST_CHUNK ? c->n - i0 : CAST_CHUNK;
-    if (bk_is_float(c->from)) {
-      load_floats(c->from, c->src, i0, n, f);
-      if (bk_is_float(c->to)) {
-        store_floats(c->to, c->dst, i0, n, f);
-        continue;
-      }
-      for (int64_t i = 0; i < n; ++i) {
-        double d = f[i] != f[i] ? 0.0 : __builtin_roundeven((double)f[i]);
-        d = d < lo ? lo : d;
-        d = hi < d ? hi : d;
-        v[i] = (int64_t)d;
-      }
-      store_ints(c->to, c->dst, i0, n, v);
-    } else {
-      load_ints(c->from, c->src, i0, n, v);
-      if (bk_is_float(c->to)) {
-        for (int64_t i = 0; i < n; ++i) f[i] = (float)v[i];
-        store_floats(c->to, c->dst, i0, n, f);
-        continue;
-      }
-      for (int64_t i = 0; i < n; ++i) v[i] = v[i] < ilo ? ilo : ihi < v[i] ? ihi : v[i];
-      store_ints(c->to, c->dst, i0, n, v);
+    const int64_t i0 = t * CAST_CHUNK, i1 = c->n - i0 < CAST_CHUNK ? c->n : i0 + CAST_CHUNK;
+    if (c->from == BITNET_F32 && c->to == BITNET_F32) {
+      memcpy((float*)c->dst + i0, (const float*)c->src + i0, (size_t)(i1 - i0) * 4);
+      continue;
     }
+    for (int64_t i = i0; i < i1; ++i) cast_element(c->from, c->src, c->to, c->dst, i);
   }
 }
 

@@ -1,10 +1,14 @@
 /* Elementwise ops (docs/IR.md): binary with numpy broadcasting (add sub mul div max min pow),
  * unary (neg abs relu sqrt exp sigmoid reciprocal round relu2 silu), clip.
- * As the interpreter: float math in f32 (max/min give NaN when an operand is NaN, pow is powf);
- * integer math as int64 truncated to the element type (wrapping), max/min compared exactly.
+ * As the interpreter: float math in f32 (max/min give NaN when an operand is NaN, pow is powf;
+ * bf16/f16 widened to f32 and rounded back), f64 math in f64; integer math as 64-bit values
+ * truncated to the element type (wrapping), max/min compared exactly (unsigned types as
+ * unsigned), division truncating toward zero (a zero divisor is an error, checked first).
+ * pow with an exponent of another dtype, or an integer base, takes a per-element path.
  * Broadcasting: dims align from the right; adjacent dims that are contiguous in both operands
  * are merged, so the inner loop is as long as possible with operand strides 1 or 0.
  * Results may be the very buffer of an operand (same index), never a partial overlap. */
+#include "targets/kernels/broadcast_walk.h"
 #include "targets/kernels/kernel_util.h"
 
 typedef void (*bin_fn)(const void* a, int64_t sa, const void* b, int64_t sb, void* o, int64_t n);
@@ -70,6 +74,46 @@ BK_INT_BINARIES(i8, int8_t)
 BK_INT_BINARIES(i32, int32_t)
 BK_INT_BINARIES(i64, int64_t)
 BK_INT_BINARIES(u8, uint8_t)
+BK_INT_BINARIES(i16, int16_t)
+BK_INT_BINARIES(u16, uint16_t)
+BK_INT_BINARIES(u32, uint32_t)
+BK_INT_BINARIES(u64, uint64_t)
+
+/* Integer division (the divisor was checked for zeros): signed truncates toward zero and
+ * x / -1 wraps (the interpreter's 0 - x in uint64); unsigned divides as uint64. */
+#define S_DIV (y == -1 ? (int64_t)(0 - (uint64_t)(int64_t)x) : (int64_t)x / (int64_t)y)
+#define U_DIV ((uint64_t)x / (uint64_t)y)
+BK_BINARY_LOOP(div_i8, int8_t, S_DIV)
+BK_BINARY_LOOP(div_i16, int16_t, S_DIV)
+BK_BINARY_LOOP(div_i32, int32_t, S_DIV)
+BK_BINARY_LOOP(div_i64, int64_t, S_DIV)
+BK_BINARY_LOOP(div_u8, uint8_t, U_DIV)
+BK_BINARY_LOOP(div_u16, uint16_t, U_DIV)
+BK_BINARY_LOOP(div_u32, uint32_t, U_DIV)
+BK_BINARY_LOOP(div_u64, uint64_t, U_DIV)
+
+/* f64: the same operations in double. */
+#define D_MAX (x != x || y != y ? __builtin_nan("") : (x < y ? y : x))
+#define D_MIN (x != x || y != y ? __builtin_nan("") : (y < x ? y : x))
+BK_BINARY_LOOP(add_f64, double, x + y)
+BK_BINARY_LOOP(sub_f64, double, x - y)
+BK_BINARY_LOOP(mul_f64, double, x * y)
+BK_BINARY_LOOP(div_f64, double, x / y)
+BK_BINARY_LOOP(max_f64, double, D_MAX)
+BK_BINARY_LOOP(min_f64, double, D_MIN)
+
+/* bf16/f16: widened to f32, the f32 operation, rounded back to nearest even. */
+static inline float f32_max(float x, float y) { return F_MAX; }
+static inline float f32_min(float x, float y) { return F_MIN; }
+#define BK_HALF_BINARIES(SUFFIX, TO_F32, FROM_F32)                                         \
+  BK_BINARY_LOOP(add_##SUFFIX, uint16_t, FROM_F32(TO_F32(x) + TO_F32(y)))                  \
+  BK_BINARY_LOOP(sub_##SUFFIX, uint16_t, FROM_F32(TO_F32(x) - TO_F32(y)))                  \
+  BK_BINARY_LOOP(mul_##SUFFIX, uint16_t, FROM_F32(TO_F32(x) * TO_F32(y)))                  \
+  BK_BINARY_LOOP(div_##SUFFIX, uint16_t, FROM_F32(TO_F32(x) / TO_F32(y)))                  \
+  BK_BINARY_LOOP(max_##SUFFIX, uint16_t, FROM_F32(f32_max(TO_F32(x), TO_F32(y))))         \
+  BK_BINARY_LOOP(min_##SUFFIX, uint16_t, FROM_F32(f32_min(TO_F32(x), TO_F32(y))))
+BK_HALF_BINARIES(bf16, bk_bf16_to_f32, bk_f32_to_bf16)
+BK_HALF_BINARIES(f16, bk_f16_to_f32, bk_f32_to_f16)
 
 /* ---- broadcasting ---- */
 
@@ -165,7 +209,7 @@ static int64_t binary(const bitnet_call* call, const bitnet_kernel_args* args, c
   int64_t st = bitnetk__check_arity(call, args, 2, 2, 1);
   if (st) return st;
   const bitnet_tensor *a = &args->operands[0], *b = &args->operands[1], *o = &args->results[0];
-  if (a->dtype != b->dtype || a->dtype != o->dtype || a->dtype < 0 || a->dtype > BITNET_U8 ||
+  if (a->dtype != b->dtype || a->dtype != o->dtype || a->dtype < 0 || a->dtype > BITNET_U64 ||
       !fns[a->dtype])
     return bitnetk__fail_ii(call, args, BITNET_ERR_INTERNAL, "unsupported element types ", a->dtype,
                             " and ", b->dtype, "");
@@ -182,20 +226,86 @@ static int64_t binary(const bitnet_call* call, const bitnet_kernel_args* args, c
   return 0;
 }
 
-#define BK_BINARY_KERNEL(OP, F32, I8, I32, I64, U8)                                   \
-  int64_t bitnetk_##OP(const bitnet_call* call, const bitnet_kernel_args* args) {    \
-    static const bin_fn fns[BITNET_U8 + 1] = {[BITNET_F32] = F32, [BITNET_I8] = I8,    \
-                                              [BITNET_I32] = I32, [BITNET_I64] = I64, \
-                                              [BITNET_U8] = U8};                       \
-    return binary(call, args, fns);                                                    \
+/* One loop per element type (every arithmetic dtype). */
+#define BK_BINARY_KERNEL(OP)                                                                  \
+  int64_t bitnetk_##OP(const bitnet_call* call, const bitnet_kernel_args* args) {            \
+    static const bin_fn fns[BITNET_U64 + 1] = {                                                \
+        [BITNET_F32] = OP##_f32, [BITNET_BF16] = OP##_bf16, [BITNET_F16] = OP##_f16,           \
+        [BITNET_F64] = OP##_f64, [BITNET_I8] = OP##_i8,     [BITNET_I16] = OP##_i16,           \
+        [BITNET_I32] = OP##_i32, [BITNET_I64] = OP##_i64,   [BITNET_U8] = OP##_u8,             \
+        [BITNET_U16] = OP##_u16, [BITNET_U32] = OP##_u32,   [BITNET_U64] = OP##_u64};          \
+    return binary(call, args, fns);                                                            \
   }
-BK_BINARY_KERNEL(add, add_f32, add_i8, add_i32, add_i64, add_u8)
-BK_BINARY_KERNEL(sub, sub_f32, sub_i8, sub_i32, sub_i64, sub_u8)
-BK_BINARY_KERNEL(mul, mul_f32, mul_i8, mul_i32, mul_i64, mul_u8)
-BK_BINARY_KERNEL(max, max_f32, max_i8, max_i32, max_i64, max_u8)
-BK_BINARY_KERNEL(min, min_f32, min_i8, min_i32, min_i64, min_u8)
-BK_BINARY_KERNEL(div, div_f32, NULL, NULL, NULL, NULL)
-BK_BINARY_KERNEL(pow, pow_f32, NULL, NULL, NULL, NULL)
+BK_BINARY_KERNEL(add)
+BK_BINARY_KERNEL(sub)
+BK_BINARY_KERNEL(mul)
+BK_BINARY_KERNEL(max)
+BK_BINARY_KERNEL(min)
+
+/* Integer division: every divisor element is checked first (the interpreter's error). */
+int64_t bitnetk_div(const bitnet_call* call, const bitnet_kernel_args* args) {
+  static const bin_fn fns[BITNET_U64 + 1] = {
+      [BITNET_F32] = div_f32, [BITNET_BF16] = div_bf16, [BITNET_F16] = div_f16,
+      [BITNET_F64] = div_f64, [BITNET_I8] = div_i8,     [BITNET_I16] = div_i16,
+      [BITNET_I32] = div_i32, [BITNET_I64] = div_i64,   [BITNET_U8] = div_u8,
+      [BITNET_U16] = div_u16, [BITNET_U32] = div_u32,   [BITNET_U64] = div_u64};
+  if (args->num_operands == 2 && bk_is_int(args->operands[1].dtype)) {
+    const bitnet_tensor* b = &args->operands[1];
+    const int64_t n = bk_numel(b);
+    for (int64_t i = 0; i < n; ++i)
+      if (bk_load_int(b->dtype, b->data, i) == 0)
+        return bitnetk__fail_i(call, args, BITNET_ERR_INVALID_ARGUMENT, "integer division by zero (element ", i,
+                               " of the divisor)");
+  }
+  return binary(call, args, fns);
+}
+
+/* ---- pow with an exponent of another dtype or an integer base: element by element ---- */
+
+/* An integer base: an integer exponent >= 0 by repeated squaring (wrapping); a negative one
+ * gives the truncated real result; a float exponent: pow in f64, truncated, saturated. */
+static int64_t int_pow(int64_t at, const void* a, int64_t ia, int64_t bt, const void* b, int64_t ib) {
+  const int a_unsigned = bk_is_unsigned(at);
+  if (!bk_is_int(bt) && bt != BITNET_BOOL) {
+    const double r = __builtin_trunc(__builtin_pow(bk_load_double(at, a, ia), bk_load_double(bt, b, ib)));
+    return bitnetk__saturate_double(at, r);
+  }
+  const int64_t base = bk_load_int(at, a, ia), e = bk_load_int(bt, b, ib);
+  if (!bk_is_unsigned(bt) && e < 0) {
+    if (base == 1 && !a_unsigned) return 1;
+    if (base == -1 && !a_unsigned) return (e & 1) ? -1 : 1;
+    return a_unsigned && base == 1 ? 1 : 0;
+  }
+  uint64_t ue = (uint64_t)e, x = (uint64_t)base, r = 1;
+  for (; ue; ue >>= 1, x *= x)
+    if (ue & 1) r *= x;
+  return (int64_t)r;
+}
+
+int64_t bitnetk_pow(const bitnet_call* call, const bitnet_kernel_args* args) {
+  static const bin_fn fns[BITNET_U64 + 1] = {[BITNET_F32] = pow_f32};
+  int64_t st = bitnetk__check_arity(call, args, 2, 2, 1);
+  if (st) return st;
+  const bitnet_tensor *a = &args->operands[0], *b = &args->operands[1], *o = &args->results[0];
+  if (a->dtype == BITNET_F32 && b->dtype == BITNET_F32) return binary(call, args, fns);
+  if (a->dtype != o->dtype || !bk_dtype_size(a->dtype) || !bk_dtype_size(b->dtype))
+    return bitnetk__fail_ii(call, args, BITNET_ERR_INTERNAL, "unsupported element types ", a->dtype,
+                            " and ", b->dtype, "");
+  bk_walk w;
+  bk_walk_init(&w, o, a, b, NULL);
+  const int64_t n = bk_numel(o);
+  for (int64_t i = 0; i < n; ++i, bk_walk_next(&w)) {
+    const int64_t ia = w.off[0], ib = w.off[1];
+    if (bk_is_float(a->dtype))  /* the exponent as f32 (through f64) */
+      bk_store_f32(o->dtype, o->data, i,
+                   __builtin_powf(bk_load_f32(a->dtype, a->data, ia), (float)bk_load_double(b->dtype, b->data, ib)));
+    else if (a->dtype == BITNET_F64)
+      ((double*)o->data)[i] = __builtin_pow(((const double*)a->data)[ia], bk_load_double(b->dtype, b->data, ib));
+    else
+      bk_store_int(o->dtype, o->data, i, int_pow(a->dtype, a->data, ia, b->dtype, b->data, ib));
+  }
+  return 0;
+}
 
 /* ---- unary ---- */
 
@@ -228,6 +338,25 @@ BK_UNARY_LOOP(silu_f32, float, x / (1.0f + __builtin_expf(-x)))
 BK_INT_UNARIES(i8, int8_t)
 BK_INT_UNARIES(i32, int32_t)
 BK_INT_UNARIES(i64, int64_t)
+BK_INT_UNARIES(i16, int16_t)
+/* Unsigned: abs and relu are the identity, neg wraps. */
+#define BK_UINT_UNARIES(SUFFIX, T)                            \
+  BK_UNARY_LOOP(neg_##SUFFIX, T, (uint64_t)0 - (uint64_t)x) \
+  BK_UNARY_LOOP(abs_##SUFFIX, T, x)                         \
+  BK_UNARY_LOOP(relu_##SUFFIX, T, x)
+BK_UINT_UNARIES(u8, uint8_t)
+BK_UINT_UNARIES(u16, uint16_t)
+BK_UINT_UNARIES(u32, uint32_t)
+BK_UINT_UNARIES(u64, uint64_t)
+BK_UNARY_LOOP(neg_f64, double, -x)
+BK_UNARY_LOOP(abs_f64, double, __builtin_fabs(x))
+BK_UNARY_LOOP(relu_f64, double, x > 0.0 ? x : 0.0)
+BK_UNARY_LOOP(neg_bf16, uint16_t, bk_f32_to_bf16(-bk_bf16_to_f32(x)))
+BK_UNARY_LOOP(abs_bf16, uint16_t, bk_f32_to_bf16(__builtin_fabsf(bk_bf16_to_f32(x))))
+BK_UNARY_LOOP(relu_bf16, uint16_t, bk_f32_to_bf16(bk_bf16_to_f32(x) > 0.0f ? bk_bf16_to_f32(x) : 0.0f))
+BK_UNARY_LOOP(neg_f16, uint16_t, bk_f32_to_f16(-bk_f16_to_f32(x)))
+BK_UNARY_LOOP(abs_f16, uint16_t, bk_f32_to_f16(__builtin_fabsf(bk_f16_to_f32(x))))
+BK_UNARY_LOOP(relu_f16, uint16_t, bk_f32_to_f16(bk_f16_to_f32(x) > 0.0f ? bk_f16_to_f32(x) : 0.0f))
 
 typedef struct un_ctx {
   un_fn fn;
@@ -251,7 +380,7 @@ static int64_t unary(const bitnet_call* call, const bitnet_kernel_args* args, co
   int64_t st = bitnetk__check_arity(call, args, 1, 1, 1);
   if (st) return st;
   const bitnet_tensor *x = &args->operands[0], *o = &args->results[0];
-  if (x->dtype != o->dtype || x->dtype < 0 || x->dtype > BITNET_U8 || !fns[x->dtype])
+  if (x->dtype != o->dtype || x->dtype < 0 || x->dtype > BITNET_U64 || !fns[x->dtype])
     return bitnetk__fail_i(call, args, BITNET_ERR_INTERNAL, "unsupported element type ", x->dtype, "");
   un_ctx c = {fns[x->dtype], (const uint8_t*)x->data, (uint8_t*)o->data, bk_dtype_size(x->dtype),
               bk_numel(x)};
@@ -262,13 +391,23 @@ static int64_t unary(const bitnet_call* call, const bitnet_kernel_args* args, co
 
 #define BK_UNARY_KERNEL(OP, COST, F32, I8, I32, I64)                                  \
   int64_t bitnetk_##OP(const bitnet_call* call, const bitnet_kernel_args* args) {    \
-    static const un_fn fns[BITNET_U8 + 1] = {[BITNET_F32] = F32, [BITNET_I8] = I8,     \
-                                             [BITNET_I32] = I32, [BITNET_I64] = I64}; \
+    static const un_fn fns[BITNET_U64 + 1] = {[BITNET_F32] = F32, [BITNET_I8] = I8,    \
+                                              [BITNET_I32] = I32, [BITNET_I64] = I64}; \
     return unary(call, args, fns, COST);                                               \
   }
-BK_UNARY_KERNEL(neg, 1, neg_f32, neg_i8, neg_i32, neg_i64)
-BK_UNARY_KERNEL(abs, 1, abs_f32, abs_i8, abs_i32, abs_i64)
-BK_UNARY_KERNEL(relu, 1, relu_f32, relu_i8, relu_i32, relu_i64)
+/* neg abs relu: every arithmetic dtype. */
+#define BK_SIGN_UNARY_KERNEL(OP)                                                              \
+  int64_t bitnetk_##OP(const bitnet_call* call, const bitnet_kernel_args* args) {            \
+    static const un_fn fns[BITNET_U64 + 1] = {                                                 \
+        [BITNET_F32] = OP##_f32, [BITNET_BF16] = OP##_bf16, [BITNET_F16] = OP##_f16,           \
+        [BITNET_F64] = OP##_f64, [BITNET_I8] = OP##_i8,     [BITNET_I16] = OP##_i16,           \
+        [BITNET_I32] = OP##_i32, [BITNET_I64] = OP##_i64,   [BITNET_U8] = OP##_u8,             \
+        [BITNET_U16] = OP##_u16, [BITNET_U32] = OP##_u32,   [BITNET_U64] = OP##_u64};          \
+    return unary(call, args, fns, 1);                                                          \
+  }
+BK_SIGN_UNARY_KERNEL(neg)
+BK_SIGN_UNARY_KERNEL(abs)
+BK_SIGN_UNARY_KERNEL(relu)
 BK_UNARY_KERNEL(sqrt, 4, sqrt_f32, NULL, NULL, NULL)
 BK_UNARY_KERNEL(exp, 32, exp_f32, NULL, NULL, NULL)
 BK_UNARY_KERNEL(sigmoid, 32, sigmoid_f32, NULL, NULL, NULL)

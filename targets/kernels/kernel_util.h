@@ -38,7 +38,12 @@ static inline int bk_is_float(int64_t dtype) {
 }
 
 static inline int bk_is_int(int64_t dtype) {
-  return dtype == BITNET_I8 || dtype == BITNET_I32 || dtype == BITNET_I64 || dtype == BITNET_U8;
+  return dtype == BITNET_I8 || dtype == BITNET_I32 || dtype == BITNET_I64 || dtype == BITNET_U8 ||
+         dtype == BITNET_I16 || dtype == BITNET_U16 || dtype == BITNET_U32 || dtype == BITNET_U64;
+}
+
+static inline int bk_is_unsigned(int64_t dtype) {
+  return dtype == BITNET_U8 || dtype == BITNET_U16 || dtype == BITNET_U32 || dtype == BITNET_U64;
 }
 
 /* Attribute i, or 0 when the codegen passed fewer (the kernels check what they rely on). */
@@ -99,6 +104,78 @@ static inline uint16_t bk_f32_to_f16(float f) {
   const uint32_t rebased = a - ((uint32_t)(127 - 15) << 23);
   const uint32_t rounded = rebased + 0xfffu + ((rebased >> 13) & 1u);
   return (uint16_t)(sign | (rounded >> 13));
+}
+
+/* ---- any element as a number (the interpreter's TensorView::intAt / uintAt / doubleAt) ---- */
+
+/* An integer or bool element as int64 (u64: its bits). */
+static inline int64_t bk_load_int(int64_t t, const void* p, int64_t i) {
+  switch (t) {
+    case BITNET_I8: return ((const int8_t*)p)[i];
+    case BITNET_U8: case BITNET_BOOL: return ((const uint8_t*)p)[i];
+    case BITNET_I16: return ((const int16_t*)p)[i];
+    case BITNET_U16: return ((const uint16_t*)p)[i];
+    case BITNET_I32: return ((const int32_t*)p)[i];
+    case BITNET_U32: return ((const uint32_t*)p)[i];
+    default: return ((const int64_t*)p)[i]; /* i64, u64 */
+  }
+}
+
+/* An integer element (or bool) stored truncated to the type; bool stores v != 0. */
+static inline void bk_store_int(int64_t t, void* p, int64_t i, int64_t v) {
+  switch (t) {
+    case BITNET_I8: case BITNET_U8: ((uint8_t*)p)[i] = (uint8_t)v; break;
+    case BITNET_BOOL: ((uint8_t*)p)[i] = v != 0; break;
+    case BITNET_I16: case BITNET_U16: ((uint16_t*)p)[i] = (uint16_t)v; break;
+    case BITNET_I32: case BITNET_U32: ((uint32_t*)p)[i] = (uint32_t)v; break;
+    default: ((int64_t*)p)[i] = v; break;
+  }
+}
+
+/* An f32/bf16/f16 element as f32 (exact). */
+static inline float bk_load_f32(int64_t t, const void* p, int64_t i) {
+  if (t == BITNET_F32) return ((const float*)p)[i];
+  if (t == BITNET_BF16) return bk_bf16_to_f32(((const uint16_t*)p)[i]);
+  return bk_f16_to_f32(((const uint16_t*)p)[i]);
+}
+
+static inline void bk_store_f32(int64_t t, void* p, int64_t i, float v) {
+  if (t == BITNET_F32) ((float*)p)[i] = v;
+  else if (t == BITNET_BF16) ((uint16_t*)p)[i] = bk_f32_to_bf16(v);
+  else ((uint16_t*)p)[i] = bk_f32_to_f16(v);
+}
+
+/* Any non-ternary element as a double (floats exact; u64 and i64 rounded to nearest). */
+static inline double bk_load_double(int64_t t, const void* p, int64_t i) {
+  if (t == BITNET_F64) return ((const double*)p)[i];
+  if (bk_is_float(t)) return (double)bk_load_f32(t, p, i);
+  if (t == BITNET_U64) return (double)((const uint64_t*)p)[i];
+  return (double)bk_load_int(t, p, i);
+}
+
+/* The range of an integer dtype as doubles for float -> int conversions: the largest doubles
+ * within it (2^63 - 1024 for i64, 2^64 - 2048 for u64), as the interpreter's intRange. */
+static inline void bk_int_range_double(int64_t t, double* lo, double* hi) {
+  switch (t) {
+    case BITNET_I8: *lo = -128.0, *hi = 127.0; return;
+    case BITNET_U8: *lo = 0.0, *hi = 255.0; return;
+    case BITNET_I16: *lo = -32768.0, *hi = 32767.0; return;
+    case BITNET_U16: *lo = 0.0, *hi = 65535.0; return;
+    case BITNET_I32: *lo = -2147483648.0, *hi = 2147483647.0; return;
+    case BITNET_U32: *lo = 0.0, *hi = 4294967295.0; return;
+    case BITNET_U64: *lo = 0.0, *hi = 18446744073709549568.0; return;
+    default: *lo = -9223372036854775808.0, *hi = 9223372036854774784.0; return;
+  }
+}
+
+/* An integral double converted to integer dtype t: NaN -> 0, saturated; the dtype's bits. */
+static inline int64_t bitnetk__saturate_double(int64_t t, double v) {
+  if (v != v) return 0;
+  double lo, hi;
+  bk_int_range_double(t, &lo, &hi);
+  v = v < lo ? lo : v;
+  v = hi < v ? hi : v;
+  return bk_is_unsigned(t) ? (int64_t)(uint64_t)v : (int64_t)v;
 }
 
 /* ---- errors: "op <args->op>: <message>" into call->error ---- */

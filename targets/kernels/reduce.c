@@ -24,14 +24,7 @@ static inline double load_f(int64_t t, const uint8_t* p, int64_t i) {
   return bk_f16_to_f32(((const uint16_t*)p)[i]);
 }
 
-static inline int64_t load_i(int64_t t, const uint8_t* p, int64_t i) {
-  switch (t) {
-    case BITNET_I8: return ((const int8_t*)p)[i];
-    case BITNET_U8: return p[i];
-    case BITNET_I32: return ((const int32_t*)p)[i];
-    default: return ((const int64_t*)p)[i];
-  }
-}
+static inline int64_t load_i(int64_t t, const uint8_t* p, int64_t i) { return bk_load_int(t, p, i); }
 
 static void store_f(int64_t t, uint8_t* p, int64_t i, float v) {
   if (t == BITNET_F32) ((float*)p)[i] = v;
@@ -39,14 +32,7 @@ static void store_f(int64_t t, uint8_t* p, int64_t i, float v) {
   else ((uint16_t*)p)[i] = bk_f32_to_f16(v);
 }
 
-static void store_i(int64_t t, uint8_t* p, int64_t i, int64_t v) {
-  switch (t) {
-    case BITNET_I8: ((int8_t*)p)[i] = (int8_t)v; break;
-    case BITNET_U8: p[i] = (uint8_t)v; break;
-    case BITNET_I32: ((int32_t*)p)[i] = (int32_t)v; break;
-    default: ((int64_t*)p)[i] = v; break;
-  }
-}
+static void store_i(int64_t t, uint8_t* p, int64_t i, int64_t v) { bk_store_int(t, p, i, v); }
 
 /* Sum of f32 x[0, n) in f64, sequentially (the interpreter's order). */
 static double sum_f32_seq(const float* x, int64_t n, int* nan) {
@@ -71,7 +57,8 @@ static void reduce_range(void* vctx, int64_t begin, int64_t end) {
       rest /= c->kdims[d];
     }
     double facc = c->kind == RED_MAX ? -__builtin_inf() : 0.0;
-    int64_t iacc = c->kind == RED_MAX ? INT64_MIN : 0;
+    const int unsigned_max = c->kind == RED_MAX && bk_is_unsigned(c->dtype); /* compare as uint64 */
+    int64_t iacc = c->kind == RED_MAX && !unsigned_max ? INT64_MIN : 0;
     int nan = 0;
     const int64_t groups = inner ? c->count / inner : 0;
     for (int64_t g = 0; g < groups; ++g) {
@@ -93,7 +80,8 @@ static void reduce_range(void* vctx, int64_t begin, int64_t end) {
           else facc += v;
         } else {
           const int64_t v = load_i(c->dtype, c->x, i);
-          if (c->kind == RED_MAX) iacc = iacc < v ? v : iacc;
+          if (unsigned_max) iacc = (uint64_t)iacc < (uint64_t)v ? v : iacc;
+          else if (c->kind == RED_MAX) iacc = iacc < v ? v : iacc;
           else iacc = (int64_t)((uint64_t)iacc + (uint64_t)v);
         }
       }
