@@ -43,10 +43,19 @@
     const __m512i x3 = _mm512_loadu_si512((const void*)((qb) + 192));           \
     R512(0) R512(1) R512(2) R512(3)                                              \
   }
-#define SUM512(r)                                                                          \
-  _mm512_reduce_add_epi32(_mm512_add_epi32(                                                \
-      _mm512_add_epi32(a##r##0, _mm512_srai_epi32(a##r##1, 2)),                            \
-      _mm512_add_epi32(_mm512_srai_epi32(a##r##2, 4), _mm512_srai_epi32(a##r##3, 6))))
+/* Row r's lanes at scale 1: acc_j >> 2j is exact (every lane of acc_j is a multiple of 4^j). */
+#define ROW512(r)                                                          \
+  _mm512_add_epi32(_mm512_add_epi32(a##r##0, _mm512_srai_epi32(a##r##1, 2)), \
+                   _mm512_add_epi32(_mm512_srai_epi32(a##r##2, 4), _mm512_srai_epi32(a##r##3, 6)))
+
+/* The lane sums of four rows -> d[0..3]: a transpose-add tree, then the 128-bit quarters. */
+MAD_AVX512 static inline void mad_reduce4_zmm(__m512i r0, __m512i r1, __m512i r2, __m512i r3, int32_t* d) {
+  const __m512i t0 = _mm512_add_epi32(_mm512_unpacklo_epi32(r0, r1), _mm512_unpackhi_epi32(r0, r1));
+  const __m512i t1 = _mm512_add_epi32(_mm512_unpacklo_epi32(r2, r3), _mm512_unpackhi_epi32(r2, r3));
+  const __m512i u = _mm512_add_epi32(_mm512_unpacklo_epi64(t0, t1), _mm512_unpackhi_epi64(t0, t1));
+  const __m256i h = _mm256_add_epi32(_mm512_castsi512_si256(u), _mm512_extracti64x4_epi64(u, 1));
+  _mm_storeu_si128((__m128i*)d, _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1)));
+}
 
 MAD_AVX512 static void mad_gemv_avx512vnni(const int8_t* q, int64_t K, const uint8_t* w, int64_t g0,
                                            int64_t g1, int32_t* dots) {
@@ -62,11 +71,7 @@ MAD_AVX512 static void mad_gemv_avx512vnni(const int8_t* q, int64_t K, const uin
     __m512i a30 = a00, a31 = a00, a32 = a00, a33 = a00;
     for (int64_t b = 0; b < full; ++b, wb += 256) B512(q + 256 * b)
     if (full < KB) B512(tail)
-    int32_t* d = dots + 4 * (g - g0);
-    d[0] = SUM512(0);
-    d[1] = SUM512(1);
-    d[2] = SUM512(2);
-    d[3] = SUM512(3);
+    mad_reduce4_zmm(ROW512(0), ROW512(1), ROW512(2), ROW512(3), dots + 4 * (g - g0));
   }
 }
 
@@ -105,8 +110,11 @@ MAD_AVX512 static inline __attribute__((always_inline)) void mad_tile_avx512(
                                         _mm512_maskz_loadu_epi8(mask, q + t * K + k0 + 64 * full));
     }
   }
-  for (int t = 0; t < T; ++t)
-    for (int r = 0; r < 4; ++r) dots[4 * t + r] += _mm512_reduce_add_epi32(acc[t][r]);
+  for (int t = 0; t < T; ++t) {
+    int32_t d[4];
+    mad_reduce4_zmm(acc[t][0], acc[t][1], acc[t][2], acc[t][3], d);
+    for (int r = 0; r < 4; ++r) dots[4 * t + r] += d[r];
+  }
 }
 
 MAD_AVX512 static void mad_gemm_avx512vnni(const int8_t* q, int64_t M, int64_t K, const uint8_t* w,

@@ -42,12 +42,23 @@ std::string bitlinearKernelNames() {
   return s;
 }
 
-const BitlinearKernel& chooseBitlinearKernel(const TargetInfo& target, int64_t N, int64_t K) {
+// The cost model: the table's rank (measured order on 2B-4T shapes, docs/PERFORMANCE.md), with
+// one shape rule from the same measurements: below K = 512 (two 256-column blocks) the zmm
+// GEMV's per-row-group cost (16 accumulators and their reduction) outweighs its width, and the
+// ymm form of the AVX-512 VNNI code is faster. The MAD kernels need K <= 2^22 (int32 lanes).
+static int shapeRank(const BitlinearKernel& k, int64_t N, int64_t K) {
   (void)N;
-  (void)K;
+  if (k.layout == kLayoutMad2 && K > (int64_t(1) << 22)) return -1;
+  if (k.name == "mad_avx512vnni" && K < 512) return 44;
+  return k.rank;
+}
+
+const BitlinearKernel& chooseBitlinearKernel(const TargetInfo& target, int64_t N, int64_t K) {
   const BitlinearKernel* best = nullptr;
   for (const BitlinearKernel& k : bitlinearKernels())
-    if (kernelRunsOn(k, target) && (!best || k.rank > best->rank)) best = &k;
+    if (kernelRunsOn(k, target) && shapeRank(k, N, K) >= 0 &&
+        (!best || shapeRank(k, N, K) > shapeRank(*best, N, K)))
+      best = &k;
   if (!best) fail("internal: no bitlinear kernel runs on ", target.triple);  // portable ones always do
   return *best;
 }

@@ -31,7 +31,8 @@ bool kernelRunsOn(const BitlinearKernel& kernel, const TargetInfo& target);
 // "hf2, i8" (every name) for messages.
 std::string bitlinearKernelNames();
 // The variant for a bitlinear with a weight of [N, K] on the target: the highest-ranked one that
-// runs there (the shape is for the cost model to come; today's ranks do not depend on it).
+// runs there, the rank adjusted by the shape (KernelTable.cpp: the zmm GEMV gives way to its ymm
+// form for K < 512).
 const BitlinearKernel& chooseBitlinearKernel(const TargetInfo& target, int64_t N, int64_t K);
 // The forced variant: throws an Error naming `name` and listing the variants when it is unknown
 // or cannot run on the target (naming the missing features).

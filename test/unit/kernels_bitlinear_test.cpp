@@ -1,8 +1,13 @@
-// bitlinear kernels (bitnetk_bitlinear_hf2, _i8 and the layout dispatch) against the
+// bitlinear kernels (bitnetk_bitlinear_hf2, _i8, the MAD family on mad_2bit: portable and the
+// ISA variants this CPU has, and the layout dispatch) against the
 // interpreter: the int32 accumulators exactly (scale none, s = 1: y = f32(acc)), y bit-exact
 // for every scale rule, over edge sizes of N (incl. N % 4 != 0 for the blocked layout) and K
 // (around the int16 lane blocks), several rows, extreme activations, and a thread pool.
 #include "kernels_test_util.h"
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 
 using namespace bitnetc;
 using namespace bitnetc::kerneltest;
@@ -48,7 +53,25 @@ struct Variant {
   std::string_view layout;
   std::string kernel;  // "" = the dispatching bitnetk_bitlinear
 };
-const Variant kVariants[] = {{kLayoutHFBlocked, "hf2"}, {kLayoutI8, "i8"}, {kLayoutHFBlocked, ""}, {kLayoutI8, ""}};
+// The portable variants, the layout dispatch, and the ISA variants this CPU runs (the native
+// kernel library holds the x86-64 ones; compiled by the host compiler, not to bitcode).
+std::vector<Variant> variants() {
+  std::vector<Variant> v = {{kLayoutHFBlocked, "hf2"}, {kLayoutI8, "i8"},  {kLayoutMad2, "mad"},
+                            {kLayoutHFBlocked, ""},    {kLayoutI8, ""},    {kLayoutMad2, ""}};
+#if defined(__x86_64__)
+  if (__builtin_cpu_supports("avx2")) v.push_back({kLayoutMad2, "mad_avx2"});
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (__builtin_cpu_supports("avx2") && __get_cpuid_count(7, 1, &a, &b, &c, &d) && (a & (1u << 4)))
+    v.push_back({kLayoutMad2, "mad_avxvnni"});
+  if (__builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512vl")) {
+    v.push_back({kLayoutMad2, "mad_avx512vnni"});
+    v.push_back({kLayoutMad2, "mad_avx512vnni_ymm"});
+  }
+#endif
+  return v;
+}
+const std::vector<Variant> kVariants = variants();
 
 std::string name(const Variant& v) { return v.kernel.empty() ? "dispatch/" + std::string(v.layout) : v.kernel; }
 

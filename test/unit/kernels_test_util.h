@@ -94,6 +94,7 @@ inline EncodedAttrs encodeAttrs(const Op& op) {
 inline int64_t abiLayout(const Weight& w) {
   if (w.layout == kLayoutHFBlocked) return BITNET_LAYOUT_HF_BLOCKED_2BIT;
   if (w.layout == kLayoutI8) return BITNET_LAYOUT_I8;
+  if (w.layout == kLayoutMad2) return BITNET_LAYOUT_MAD_2BIT;
   return BITNET_LAYOUT_NONE;
 }
 

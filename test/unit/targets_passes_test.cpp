@@ -61,9 +61,14 @@ TEST(TargetPasses, EveryKernelMatchesTheInterpreterAfterPacking) {
   const HostTensor x = randomTensor(DType::F32, {3, 33}, 5);
   Interpreter interp(*reference, *reference->functions()[0]);
   const HostTensor expected = interp.run({x})[0];
+  // The native kernel library runs what this CPU has (ISA variants of other CPUs are skipped).
+  const TargetInfo host = resolveTarget("", "native", "");
+  int ran = 0;
   for (const BitlinearKernel& k : bitlinearKernels()) {
+    if (!kernelRunsOn(k, host)) continue;
+    ++ran;
     auto m = model();
-    packFor(*m, fakeTarget(Arch::X86_64, {}), std::string(k.name));
+    packFor(*m, host, std::string(k.name));
     for (const auto& w : m->weights()) EXPECT_EQ(w->layout, k.layout) << k.name;
     KernelRunner runner(*m, *m->functions()[0]);
     const std::vector<HostTensor> out = runner.run({x});
@@ -73,6 +78,7 @@ TEST(TargetPasses, EveryKernelMatchesTheInterpreterAfterPacking) {
     Interpreter packed(*m, *m->functions()[0]);
     EXPECT_TRUE(bitExact(packed.run({x})[0], expected)) << "kernel " << k.name;
   }
+  EXPECT_GE(ran, 3);  // hf2, i8, mad at least
 }
 
 TEST(TargetPasses, WeightInItsLayoutKeepsItsBytes) {
@@ -126,18 +132,38 @@ func @f(%q: tensor<1 x 3 x i8>, %s: tensor<1 x f32>) -> (tensor<1 x 2 x f32>) {
 }
 
 TEST(TargetPasses, KernelTable) {
-  EXPECT_EQ(chooseBitlinearKernel(fakeTarget(Arch::X86_64, {"avx2"}), 2560, 2560).name, "hf2");
+  EXPECT_EQ(chooseBitlinearKernel(fakeTarget(Arch::X86_64, {}), 2560, 2560).name, "hf2");
+  EXPECT_EQ(chooseBitlinearKernel(fakeTarget(Arch::X86_64, {"avx2"}), 2560, 2560).name, "mad_avx2");
+  EXPECT_EQ(chooseBitlinearKernel(fakeTarget(Arch::X86_64, {"avx2", "avxvnni"}), 2560, 2560).name, "mad_avxvnni");
+  EXPECT_EQ(chooseBitlinearKernel(fakeTarget(Arch::X86_64, {"avx2", "avx512f", "avx512bw", "avx512vl", "avx512vnni"}),
+                                  6912, 2560).name,
+            "mad_avx512vnni");
+  // The shape rule: short rows (K < 512) take the ymm form of the AVX-512 VNNI code.
+  EXPECT_EQ(chooseBitlinearKernel(fakeTarget(Arch::X86_64, {"avx2", "avx512f", "avx512bw", "avx512vl", "avx512vnni"}),
+                                  2048, 256).name,
+            "mad_avx512vnni_ymm");
   EXPECT_EQ(chooseBitlinearKernel(fakeTarget(Arch::AArch64, {}), 4, 4).name, "hf2");
-  EXPECT_EQ(bitlinearKernelNames(), "hf2, i8");
+  EXPECT_EQ(chooseBitlinearKernel(fakeTarget(Arch::AArch64, {"neon", "dotprod"}), 64, 64).name, "mad_neondot");
+  EXPECT_EQ(bitlinearKernelNames(),
+            "hf2, i8, mad, mad_avx2, mad_avxvnni, mad_avx512vnni, mad_avx512vnni_ymm, mad_neondot");
   EXPECT_EQ(findBitlinearKernel("nope"), nullptr);
   for (const BitlinearKernel& k : bitlinearKernels()) {
     EXPECT_TRUE(isKnownTernaryLayout(k.layout)) << k.name;
-    EXPECT_EQ(&requireBitlinearKernel(k.name, fakeTarget(Arch::X86_64, {})), &k);
+    if (!k.arch) EXPECT_EQ(&requireBitlinearKernel(k.name, fakeTarget(Arch::X86_64, {})), &k);
+  }
+  try {
+    requireBitlinearKernel("mad_avx512vnni", fakeTarget(Arch::X86_64, {"avx2"}));
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "bitlinear kernel 'mad_avx512vnni' needs x86_64 + avx512f + avx512bw + avx512vnni, "
+                           "which the target (x86_64-unknown-linux-gnu, cpu test) does not have (it can run: "
+                           "hf2, i8, mad, mad_avx2)");
   }
   try {
     requireBitlinearKernel("lut", fakeTarget(Arch::X86_64, {}));
     FAIL() << "no error";
   } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "unknown bitlinear kernel 'lut' (known: hf2, i8)");
+    EXPECT_STREQ(e.what(), "unknown bitlinear kernel 'lut' (known: hf2, i8, mad, mad_avx2, mad_avxvnni, "
+                           "mad_avx512vnni, mad_avx512vnni_ymm, mad_neondot)");
   }
 }
