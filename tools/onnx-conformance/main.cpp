@@ -3,8 +3,13 @@
 // each output with the test's expected output (rtol 1e-3, atol 1e-7), prints the pass count per
 // op and every failure with its reason, and compares the statuses with an expectation file
 // (--expected; exit 1 on any change) or rewrites it (--update).
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -32,7 +37,56 @@ const char* kUsage =
     "  --filter TEXT     only tests whose name contains TEXT\n"
     "  -O0 .. -O3        JIT optimization level (default -O0: the kernels' bitcode is optimized)\n"
     "  --no-interp, --no-jit   skip a backend\n"
-    "  -v                every test's result as it runs\n";
+    "  -j N              run the tests in N processes (default 1)\n"
+    "  -v                every test's result as it runs\n"
+    "  (with --filter, --update rewrites only the filtered tests' lines)\n";
+
+// Runs the selected tests in `jobs` child processes of this program (each takes every jobs-th
+// test: --shard K/N) and merges the results they write.
+Results runShards(int argc, char** argv, int jobs) {
+  std::vector<std::string> files;
+  std::vector<pid_t> children;
+  char dirTemplate[] = "/tmp/onnx-conformance-XXXXXX";
+  if (!mkdtemp(dirTemplate)) fail("cannot create a temporary directory");
+  const std::string dir = dirTemplate;
+  for (int k = 0; k < jobs; ++k) {
+    files.push_back(dir + "/shard" + std::to_string(k));
+    std::vector<std::string> args;
+    for (int i = 0; i < argc; ++i) {
+      const std::string a = argv[i];
+      if (a == "-j" || a == "--update" || a == "--expected") {
+        ++i;  // the parent's business
+        continue;
+      }
+      args.push_back(a);
+    }
+    args.push_back("--shard");
+    args.push_back(std::to_string(k) + "/" + std::to_string(jobs));
+    args.push_back("--results");
+    args.push_back(files.back());
+    std::vector<char*> cargs;
+    for (auto& a : args) cargs.push_back(a.data());
+    cargs.push_back(nullptr);
+    pid_t pid;
+    if (posix_spawn(&pid, "/proc/self/exe", nullptr, nullptr, cargs.data(), environ) != 0)
+      fail("cannot start a worker process");
+    children.push_back(pid);
+  }
+  int failedChildren = 0;
+  for (pid_t pid : children) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    failedChildren += !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+  Results all;
+  for (const auto& f : files) {
+    if (fs::exists(f)) all.merge(readExpectations(f));
+    fs::remove(f);
+  }
+  fs::remove(dir);
+  if (failedChildren) fail(failedChildren, " of ", jobs, " worker processes failed");
+  return all;
+}
 
 std::set<std::string> readOps(const std::string& path) {
   std::ifstream in(path);
@@ -50,6 +104,8 @@ int run(int argc, char** argv) {
   std::string opsFile, data = "/usr/include/onnx/backend/test/data/node", expectedFile, updateFile, filter;
   RunOptions options;
   bool verbose = false;
+  int jobs = 1, shard = 0, shards = 1;
+  std::string resultsFile;  // a worker's results (--shard)
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     auto value = [&]() -> std::string {
@@ -65,6 +121,13 @@ int run(int argc, char** argv) {
     else if (arg == "--no-interp") options.interp = false;
     else if (arg == "--no-jit") options.jit = false;
     else if (arg == "-v") verbose = true;
+    else if (arg == "-j") jobs = std::max(1, std::atoi(value().c_str()));
+    else if (arg == "--shard") {
+      const std::string v = value();
+      shard = std::atoi(v.c_str());
+      shards = std::atoi(v.substr(v.find('/') + 1).c_str());
+      if (shards < 1 || shard < 0 || shard >= shards) fail("--shard K/N with 0 <= K < N, got ", v);
+    } else if (arg == "--results") resultsFile = value();
     else if (arg == "-h" || arg == "--help") {
       std::fputs(kUsage, stdout);
       return 0;
@@ -79,33 +142,48 @@ int run(int argc, char** argv) {
     if (e.is_directory() && fs::exists(e.path() / "model.onnx")) tests.push_back(e.path().filename().string());
   std::sort(tests.begin(), tests.end());
 
-  Results results;
-  std::map<std::string, std::map<std::string, int>> perOp;  // op -> status -> count
-  const auto start = std::chrono::steady_clock::now();
+  // The selected tests and their ops.
+  std::map<std::string, std::set<std::string>> selected;
   for (const std::string& name : tests) {
     if (!filter.empty() && name.find(filter) == std::string::npos) continue;
-    const std::string dir = data + "/" + name;
     std::set<std::string> ops;
     try {
-      ops = opTypes(dir + "/model.onnx");
+      ops = opTypes(data + "/" + name + "/model.onnx");
     } catch (const std::exception&) {
       continue;  // not a model we can even read: not a test of a claimed op
     }
-    bool selected = !ops.empty();
-    for (const auto& op : ops) selected = selected && claimed.count(op);
-    if (!selected) continue;
-    TestResult r;
-    try {
-      r = runNodeTest(dir, options);
-    } catch (const std::exception& e) {
-      r = {"fail", std::string("harness: ") + e.what()};
+    bool all = !ops.empty();
+    for (const auto& op : ops) all = all && claimed.count(op);
+    if (all) selected[name] = ops;
+  }
+
+  Results results;
+  const auto start = std::chrono::steady_clock::now();
+  if (jobs > 1 && resultsFile.empty()) {
+    results = runShards(argc, argv, jobs);
+  } else {
+    int index = 0;
+    for (const auto& [name, ops] : selected) {
+      if (index++ % shards != shard) continue;
+      TestResult r;
+      try {
+        r = runNodeTest(data + "/" + name, options);
+      } catch (const std::exception& e) {
+        r = {"fail", std::string("harness: ") + e.what()};
+      }
+      if (verbose) std::printf("%s: %s%s%s\n", name.c_str(), r.status.c_str(), r.reason.empty() ? "" : ": ", r.reason.c_str());
+      std::fflush(stdout);
+      results[name] = r;
     }
-    if (verbose) std::printf("%s: %s%s%s\n", name.c_str(), r.status.c_str(), r.reason.empty() ? "" : ": ", r.reason.c_str());
-    std::fflush(stdout);
-    for (const auto& op : ops) ++perOp[op][r.status];
-    results[name] = r;
+  }
+  if (!resultsFile.empty()) {  // a worker: the parent reports
+    writeExpectations(resultsFile, results, "");
+    return 0;
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::map<std::string, std::map<std::string, int>> perOp;  // op -> status -> count
+  for (const auto& [name, r] : results)
+    for (const auto& op : selected[name]) ++perOp[op][r.status];
 
   int pass = 0, failed = 0, unsupported = 0;
   for (const auto& [n, r] : results) (r.status == "pass" ? pass : r.status == "fail" ? failed : unsupported)++;
@@ -132,7 +210,11 @@ int run(int argc, char** argv) {
   }
 
   if (!updateFile.empty()) {
-    writeExpectations(updateFile, results,
+    Results merged = results;
+    if (!filter.empty() && fs::exists(updateFile))  // keep the other tests' lines
+      for (const auto& [name, r] : readExpectations(updateFile))
+        if (name.find(filter) == std::string::npos) merged.emplace(name, r);
+    writeExpectations(updateFile, merged,
                       "# ONNX backend node tests of the claimed ops (tools/onnx-conformance --update).\n"
                       "# One line per test: pass, fail: REASON, unsupported: REASON (the import refuses it).\n");
     std::printf("wrote %s\n", updateFile.c_str());
