@@ -265,20 +265,21 @@ std::optional<QuantMatch> matchQuantizedI8(Value* q8, std::string& why) {
     return std::nullopt;
   }
   Value* v = cast->operand(0);
-  // cast rounds half to even and saturates: cast(x * s) and cast(round(x * s)) equal q too. A
-  // clip is matched by matchQuantized (it must be exactly -128..127).
+  // cast truncates toward zero and saturates: cast(round(x * s)) equals q (round gives an
+  // integer, the saturation is the clamp), cast(x * s) does not. A clip is matched by
+  // matchQuantized (it must be exactly -128..127).
   if (peelClamp(v).layers == 0) {
-    if (const Op* round = producedBy(v, "round")) v = round->operand(0);
-    const Op* mul = producedBy(v, "mul");
-    if (mul) {
-      for (unsigned i = 0; i < 2; ++i) {
-        std::string w;
-        auto m = matchQuantScale(mul->operand(i), w);
-        if (m && mul->operand(1 - i) == m->x && sameType(v->type, m->x->type)) return m;
+    if (const Op* round = producedBy(v, "round")) {
+      if (const Op* mul = producedBy(round->operand(0), "mul")) {
+        for (unsigned i = 0; i < 2; ++i) {
+          std::string w;
+          auto m = matchQuantScale(mul->operand(i), w);
+          if (m && mul->operand(1 - i) == m->x && sameType(v->type, m->x->type)) return m;
+        }
       }
     }
     why = "the i8 activation " + q8->ref() + " casts " + origin(cast->operand(0)) +
-          ", expected clip(round(x * s), -128, 127), round(x * s) or x * s";
+          ", expected clip(round(x * s), -128, 127) or round(x * s) (cast truncates)";
     return std::nullopt;
   }
   auto m = matchQuantized(v, why);

@@ -3,7 +3,7 @@
 //   s  = 127 / max(reduce_max(abs(x), axes = [-1], keepdims), 1e-5)    (or 127 * reciprocal(.))
 //   q  = clip(round(x * s), -128, 127)
 //   xq = q / s                                                       (or q * reciprocal(s))
-// The integer form stops at q (or casts x * s, round(x * s) or q to i8). Every matcher returns
+// The integer form stops at q (or casts round(x * s) or q to i8). Every matcher returns
 // nullopt and sets `why` to the first mismatch, naming the value, when the math differs.
 #pragma once
 #include <optional>
@@ -28,8 +28,8 @@ std::optional<QuantMatch> matchQuantized(Value* q, std::string& why);
 // xq = q / s (the same s) or q * reciprocal(s): the dequantized activation a matmul reads; also
 // x + (xq - x), the straight-through form of training code (equal to xq, see the .cpp).
 std::optional<QuantMatch> matchFakeQuant(Value* xq, std::string& why);
-// An i8 value equal to act_quant's q: cast to i8 of q, of round(x * s) or of x * s (cast rounds
-// half to even and saturates to -128..127, so all three equal q).
+// An i8 value equal to act_quant's q: cast to i8 of q or of round(x * s) (cast truncates toward
+// zero and saturates: after round the saturation is the clamp; x * s cast directly is not q).
 std::optional<QuantMatch> matchQuantizedI8(Value* q8, std::string& why);
 
 }  // namespace bitnetc
