@@ -2,7 +2,7 @@
 reference of the checkpoint (bitnet_ref.py) and, when given, bitnetc's libraries of both.
 
     onnx_check.py CHECKPOINT MODEL.onnx --work DIR [--seq N] [--seed S | --tokens ... | --text FILE]
-        [--ort] [--compiled LIB [--compiled-dump MODEL.onnx]] [--safetensors-lib LIB]
+        [--ort] [--compiled LIB [--compiled-probe [--bitnetc-args "..."]]] [--safetensors-lib LIB]
         [--same-weights exact|flips]
 
 Sources of logits (each a [seq, vocab] matrix for one fresh sequence):
@@ -11,10 +11,9 @@ Sources of logits (each a [seq, vocab] matrix for one fresh sequence):
             projections q, k, v, o, gate, up, down of each layer) are extra outputs: ORT's int8
             values, so its rounding flips can be told from errors.
   compiled  LIB = bitnetc MODEL.onnx -o LIB, run through bitnet-run's named-tensor interface
-            (--input input_ids=ids.npy --output-dir); with --compiled-dump M.bir (bitnetc
-            MODEL.onnx --emit=bir) the int8 values come from the interpreter's run of that IR
-            (bitnet-run --dump-values: the act_quant results, in order q/k/v, o, gate/up, down of
-            each layer), whose logits must equal the library's bit for bit.
+            (--input input_ids=ids.npy --output-dir); with --compiled-probe the int8 values come
+            from bitnetc's library of the instrumented model (the same probes as ORT's), whose
+            logits must equal the plain library's bit for bit (the probes change nothing else).
   safetensors-lib  LIB = bitnetc CHECKPOINT -o LIB (bitnet-run --tokens --all-logits).
 
 Checks, per source that has int8 values (the flip-tolerant comparison of e2e_check.py, same
@@ -24,7 +23,7 @@ the first divergence within ROUNDING_TOL_REL L, same top-1 where clear), forced 
 with the source's int8 values: every row within ROUNDING_TOL_REL L).
 same-weights: the compiled ONNX library against the safetensors library of the same weights:
 exact = every logit bit-identical; flips = report the count of differing logits and max |d| / L,
-and rely on the compiled checks against numpy (needs --compiled-dump; the safetensors library
+and rely on the compiled checks against numpy (needs --compiled-probe; the safetensors library
 is bit-identical to the interpreter, which e2e_check.py holds to numpy the same way).
 Prints one PASS/FAIL line per check; exit status 1 if any failed. With --expect-fail CHECKS
 (a model written with gen_onnx.py --fault), 0 iff every listed check (e.g. "ort logits") FAILED.
@@ -32,6 +31,7 @@ Prints one PASS/FAIL line per check; exit status 1 if any failed. With --expect-
 import argparse
 import os
 import re
+import shlex
 import subprocess
 import sys
 
@@ -47,7 +47,6 @@ PEERS = os.path.join(HERE, "..", "peers")
 # One act_quant per group of projections reading the same activation.
 GROUPS = [("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj"), ("self_attn.o_proj",),
           ("mlp.gate_proj", "mlp.up_proj"), ("mlp.down_proj",)]
-ACT_QUANT_RE = re.compile(r"%([^\s,()]+)\s*,\s*%([^\s,()]+)\s*=\s*act_quant\(")
 
 
 def write_ids(path, tokens):
@@ -105,26 +104,18 @@ def instrument(model_path, out_path):
     return len(found)
 
 
-def run_ort(model, tokens, work, layers):
-    probe = os.path.join(os.path.dirname(os.path.abspath(model)), "ort_probe." + os.path.basename(model))
-    n = instrument(model, probe)
+def probe_path(model, tag):
+    return os.path.join(os.path.dirname(os.path.abspath(model)), f"{tag}_probe." + os.path.basename(model))
+
+
+def read_probes(outdir, n, tokens, layers, who):
+    """(q per projection name, None) from q.0 ... q.{n-1}.npy, or (None, why not)."""
     # torch.onnx's CSE may merge the identical chains of q/k/v and gate/up: 4 a layer, else 7.
-    # Any other count: ORT's logits are still compared, its int8 values are not known.
-    counted = n in (4 * layers, 7 * layers)
-    out = os.path.join(work, "ort")
-    ids = os.path.join(work, "ids.npy")
-    write_ids(ids, tokens)
-    try:
-        run(["node", os.path.join(PEERS, "ort_run.mjs"), probe, "--input", f"input_ids={ids}",
-             "--output-dir", out])
-    finally:
-        os.remove(probe)
-    logits = np.load(os.path.join(out, "logits.npy"))
-    logits = logits.reshape(logits.shape[-2], logits.shape[-1])
-    if not counted:
-        return logits, None, (f"{n} activation quantizations (Clip(-128, 127) after Round) in the graph, "
-                              f"expected {4 * layers} or {7 * layers}")
-    qs = [np.load(os.path.join(out, f"q.{i}.npy")) for i in range(n)]
+    # Any other count: the logits are still compared, the int8 values are not known.
+    if n not in (4 * layers, 7 * layers):
+        return None, (f"{n} activation quantizations (Clip(-128, 127) after Round) in the graph, "
+                      f"expected {4 * layers} or {7 * layers}")
+    qs = [np.load(os.path.join(outdir, f"q.{i}.npy")) for i in range(n)]
     qs = [q.reshape(q.shape[-2], q.shape[-1]) for q in qs]
     per_proj = {}
     for layer in range(layers):
@@ -135,19 +126,36 @@ def run_ort(model, tokens, work, layers):
             for j, group in enumerate(GROUPS):
                 for proj in group:
                     per_proj[f"model.layers.{layer}.{proj}"] = qs[4 * layer + j]
-    # Projections of a group quantize the same activation: ORT must give them the same integers.
+    # Projections of a group quantize the same activation: the same integers.
     for layer in range(layers):
         for group in GROUPS:
             first = per_proj[f"model.layers.{layer}.{group[0]}"]
             for other in group[1:]:
                 if not np.array_equal(first, per_proj[f"model.layers.{layer}.{other}"]):
-                    return logits, None, f"ORT quantized layer {layer}'s {group[0]} and {other} inputs differently"
+                    return None, f"{who} quantized layer {layer}'s {group[0]} and {other} inputs differently"
     q_int = {}
     for name, q in per_proj.items():
         if q.shape != (len(tokens), q.shape[-1]) or not (np.all(q == np.round(q)) and q.min() >= -128 and q.max() <= 127):
-            return logits, None, f"ORT's quantized input of {name} is not int8 values [{len(tokens)}, K]"
+            return None, f"{who}'s quantized input of {name} is not int8 values [{len(tokens)}, K]"
         q_int[name] = q.astype(np.int8)
-    return logits, q_int, None
+    return q_int, None
+
+
+def run_ort(model, tokens, work, layers):
+    probe = probe_path(model, "ort")
+    n = instrument(model, probe)
+    out = os.path.join(work, "ort")
+    ids = os.path.join(work, "ids.npy")
+    write_ids(ids, tokens)
+    try:
+        run(["node", os.path.join(PEERS, "ort_run.mjs"), probe, "--input", f"input_ids={ids}",
+             "--output-dir", out])
+    finally:
+        os.remove(probe)
+    logits = np.load(os.path.join(out, "logits.npy"))
+    logits = logits.reshape(logits.shape[-2], logits.shape[-1])
+    q, why = read_probes(out, n, tokens, layers, "ORT")
+    return logits, q, why
 
 
 # --- bitnetc libraries ------------------------------------------------------------------------
@@ -162,32 +170,24 @@ def run_compiled(lib, tokens, work):
     return logits.reshape(logits.shape[-2], logits.shape[-1])
 
 
-def dump_compiled_q(bir, tokens, work, layers):
-    """The interpreter's run of the pipeline's IR (bitnetc MODEL.onnx --emit=bir): its logits and
-    int8 activations (the act_quant results in IR order: q/k/v, o, gate/up, down of each layer)."""
-    with open(bir) as f:
-        text = f.read()
-    qnames = [m.group(1) for m in ACT_QUANT_RE.finditer(text)]
-    if len(qnames) != 4 * layers:
-        return None, None, (f"{len(qnames)} act_quant ops in {os.path.basename(bir)}, expected {4 * layers} "
-                            "(one per projection group: q/k/v, o, gate/up, down)")
-    dump = os.path.join(work, "dump")
-    os.makedirs(dump, exist_ok=True)
-    for f in os.listdir(dump):
-        os.remove(os.path.join(dump, f))
+def run_compiled_probe(model, tokens, work, layers, bitnetc_args):
+    """bitnetc's library of the instrumented model (the activation quantizations as extra outputs
+    q.0, q.1, ...): its logits and int8 values. The probes keep the float chains alive beside the
+    fused act_quant + bitlinear; the caller checks that its logits equal the plain library's."""
+    probe = probe_path(model, "bitnetc")
+    n = instrument(model, probe)
+    lib = os.path.join(work, "probe.so")
+    try:
+        run(["bitnetc", probe, "-o", lib] + bitnetc_args)
+    finally:
+        os.remove(probe)
     ids = os.path.join(work, "ids.npy")
     write_ids(ids, tokens)
-    outdir = os.path.join(work, "interp")
-    run(["bitnet-run", bir, "--input", f"input_ids={ids}", "--output-dir", outdir, "--dump-values", dump])
-    logits = np.load(os.path.join(outdir, "logits.npy"))
-    q = {}
-    for i, name in enumerate(qnames):
-        arr = np.load(os.path.join(dump, name + ".npy"))
-        arr = arr.reshape(arr.shape[-2], arr.shape[-1])
-        layer, group = divmod(i, 4)
-        for proj in GROUPS[group]:
-            q[f"model.layers.{layer}.{proj}"] = arr
-    return logits.reshape(logits.shape[-2], logits.shape[-1]), q, None
+    out = os.path.join(work, "probe")
+    run(["bitnet-run", lib, "--input", f"input_ids={ids}", "--output-dir", out])
+    logits = np.load(os.path.join(out, "logits.npy"))
+    q, why = read_probes(out, n, tokens, layers, "bitnetc")
+    return logits.reshape(logits.shape[-2], logits.shape[-1]), q, why
 
 
 def run_safetensors_lib(lib, tokens, work):
@@ -271,8 +271,9 @@ def main():
     ap.add_argument("--text", help="use [BOS] + the first --seq - 1 ids of this text (bitnet-tokenize)")
     ap.add_argument("--ort", action="store_true", help="check ONNX Runtime's logits")
     ap.add_argument("--compiled", help="bitnetc's library of MODEL.onnx")
-    ap.add_argument("--compiled-dump", metavar="M.bir", help="bitnetc MODEL.onnx --emit=bir: the interpreter's "
-                    "int8 values of the pipeline's IR")
+    ap.add_argument("--compiled-probe", action="store_true",
+                    help="also compile MODEL.onnx with its activation quantizations as outputs: bitnetc's int8 values")
+    ap.add_argument("--bitnetc-args", default="", help="extra bitnetc options of --compiled-probe (e.g. --max-seq 128)")
     ap.add_argument("--safetensors-lib", help="bitnetc's library of CHECKPOINT")
     ap.add_argument("--same-weights", choices=["exact", "flips"],
                     help="compare --compiled with --safetensors-lib")
@@ -305,13 +306,12 @@ def main():
     compiled = None
     if args.compiled:
         compiled = run_compiled(args.compiled, tokens, args.work)
-        if args.compiled_dump:
-            interp, q, why = dump_compiled_q(args.compiled_dump, tokens, args.work, ref.layers)
-            if interp is not None:
-                same = interp.shape == compiled.shape and np.array_equal(interp.view(np.uint32), compiled.view(np.uint32))
-                out.record("compiled == interpreter", same,
-                           "the library's logits and the interpreter's on its IR are "
-                           + ("bit-identical" if same else "different"))
+        if args.compiled_probe:
+            probed, q, why = run_compiled_probe(args.model, tokens, args.work, ref.layers,
+                                                shlex.split(args.bitnetc_args))
+            same = probed.shape == compiled.shape and np.array_equal(probed.view(np.uint32), compiled.view(np.uint32))
+            out.record("probe == compiled", same, "the instrumented library's logits and the plain one's are "
+                       + ("bit-identical" if same else "different"))
             flip_checks(out, "compiled", ref, tokens, record, mine, compiled, q, why)
         if args.ort:
             d = np.abs(compiled.astype(np.float64) - logits).max() / np.abs(mine).max()
@@ -333,8 +333,8 @@ def main():
         else:
             # Not bit-identical by design (e.g. float ops outside the BitLinears differ in rounding):
             # the ONNX library must then pass the flip-tolerant checks against numpy itself.
-            if not args.compiled_dump:
-                sys.exit("error: --same-weights flips needs --compiled-dump (the flip-tolerant checks)")
+            if not args.compiled_probe:
+                sys.exit("error: --same-weights flips needs --compiled-probe (the flip-tolerant checks)")
             print(f"same-weights (flip-tolerant, see the compiled checks): {detail}")
 
     failed = [c for c, ok in out.results.items() if not ok]
