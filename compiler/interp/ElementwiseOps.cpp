@@ -262,22 +262,10 @@ void intRange(DType t, double& lo, double& hi) {
   }
 }
 
-// An integer (or bool) element saturated to an integer dtype's exact range.
-int64_t saturateInt(const TensorView& x, int64_t i, DType to) {
-  const __int128 v = isUnsigned(x.dtype) ? __int128(x.uintAt(i)) : __int128(x.intAt(i));
-  __int128 lo = 0, hi = 0;
-  switch (to) {
-    case DType::Bool: return v != 0;
-    case DType::I8: lo = INT8_MIN, hi = INT8_MAX; break;
-    case DType::U8: hi = UINT8_MAX; break;
-    case DType::I16: lo = INT16_MIN, hi = INT16_MAX; break;
-    case DType::U16: hi = UINT16_MAX; break;
-    case DType::I32: lo = INT32_MIN, hi = INT32_MAX; break;
-    case DType::U32: hi = UINT32_MAX; break;
-    case DType::U64: hi = UINT64_MAX; break;
-    default: lo = INT64_MIN, hi = INT64_MAX; break;
-  }
-  return int64_t(uint64_t(v < lo ? lo : hi < v ? hi : v));
+// An integer (or bool) element as the two's-complement bits a narrower store keeps (int -> int
+// wraps, as C conversions, numpy's astype and ONNX Runtime do).
+int64_t intBits(const TensorView& x, int64_t i) {
+  return isUnsigned(x.dtype) ? int64_t(x.uintAt(i)) : x.intAt(i);
 }
 
 void castKernel(OpCall& call) {
@@ -300,10 +288,10 @@ void castKernel(OpCall& call) {
     } else if (*to == DType::F64) {
       storeDouble(r, i, x.doubleAt(i));
     } else if (fromFloat) {
-      // Round half to even, saturate; NaN becomes 0.
-      storeInt(r, i, saturateToInt(*to, std::nearbyint(x.doubleAt(i))));
+      // Truncate toward zero (ONNX, numpy, C), saturate out of range; NaN becomes 0.
+      storeInt(r, i, saturateToInt(*to, std::trunc(x.doubleAt(i))));
     } else {
-      storeInt(r, i, saturateInt(x, i, *to));  // int -> int saturates (as float -> int)
+      storeInt(r, i, intBits(x, i));  // wraps
     }
   }
   call.results.push_back(std::move(r));

@@ -3,9 +3,9 @@
  *   float -> f32/bf16/f16: through f32 (f64 rounds to f32 first; bf16/f16 round to nearest even);
  *   int -> f32/bf16/f16:   the (u)int64 value converted to f32 (round to nearest), then narrowed;
  *   -> f64:          exact for floats and for integers below 2^53, else rounded;
- *   float -> int:    round half to even (in f64), saturate to the type's range (as doubles: the
+ *   float -> int:    truncate toward zero (in f64), saturate to the type's range (as doubles: the
  *                    top of i64 is 2^63 - 1024, of u64 2^64 - 2048), NaN -> 0;
- *   int -> int:      saturate to the type's exact range (bool counts as 0/1).
+ *   int -> int:      wrap: the low bits of the two's-complement value (bool counts as 0/1).
  * Elements go one by one in chunks of CAST_CHUNK per task. */
 #include "targets/kernels/kernel_util.h"
 
@@ -13,22 +13,9 @@
 
 static inline int is_floating(int64_t t) { return bk_is_float(t) || t == BITNET_F64; }
 
-/* An integer (or bool) element saturated to integer dtype `to`; the dtype's bits. */
-static int64_t saturate_int(int64_t from, const void* src, int64_t i, int64_t to) {
-  const __int128 v = from == BITNET_U64 ? (__int128)((const uint64_t*)src)[i]
-                                        : (__int128)bk_load_int(from, src, i);
-  __int128 lo = 0, hi = 0;
-  switch (to) {
-    case BITNET_I8: lo = INT8_MIN, hi = INT8_MAX; break;
-    case BITNET_U8: hi = UINT8_MAX; break;
-    case BITNET_I16: lo = INT16_MIN, hi = INT16_MAX; break;
-    case BITNET_U16: hi = UINT16_MAX; break;
-    case BITNET_I32: lo = INT32_MIN, hi = INT32_MAX; break;
-    case BITNET_U32: hi = UINT32_MAX; break;
-    case BITNET_U64: hi = UINT64_MAX; break;
-    default: lo = INT64_MIN, hi = INT64_MAX; break;
-  }
-  return (int64_t)(uint64_t)(v < lo ? lo : hi < v ? hi : v);
+/* An integer element's two's-complement bits: int -> int wraps (C, numpy, ONNX Runtime). */
+static int64_t int_bits(int64_t from, const void* src, int64_t i) {
+  return from == BITNET_U64 ? (int64_t)((const uint64_t*)src)[i] : bk_load_int(from, src, i);
 }
 
 static void cast_element(int64_t from, const void* src, int64_t to, void* dst, int64_t i) {
@@ -44,9 +31,9 @@ static void cast_element(int64_t from, const void* src, int64_t to, void* dst, i
   } else if (to == BITNET_F64) {
     ((double*)dst)[i] = bk_load_double(from, src, i);
   } else if (is_floating(from)) {
-    bk_store_int(to, dst, i, bitnetk__saturate_double(to, __builtin_roundeven(bk_load_double(from, src, i))));
+    bk_store_int(to, dst, i, bitnetk__saturate_double(to, __builtin_trunc(bk_load_double(from, src, i))));
   } else {
-    bk_store_int(to, dst, i, saturate_int(from, src, i, to));
+    bk_store_int(to, dst, i, int_bits(from, src, i));
   }
 }
 
