@@ -94,7 +94,7 @@ TensorView viewOfWeight(const Value* v) {
   view.data = w.data;
   view.weight = &w;
   view.value = v;
-  if (!w.isTernary() && (!w.data || w.byteSize < w.expectedBytes()))
+  if (!w.isTernary() && w.expectedBytes() > 0 && (!w.data || w.byteSize < w.expectedBytes()))
     fail("weight @", w.name, " has ", w.byteSize, " bytes, its type ", w.type.str(), " needs ", w.expectedBytes());
   return view;
 }
