@@ -4,10 +4,12 @@
 // model descriptor with our own bitnet_call (pool NULL: inline), and compared with exact
 // references computed here:
 //   - bitlinear with scale rule none and s = 1: y = f32(acc), where acc = sum_k q_k * T[n, k] is
-//     an exact integer (|acc| <= 128 * 2560 < 2^24, so f32(acc) is exact too); both kernels
-//     (hf2 on the packed checkpoint layout, i8), sizes N, K in {1, 3, 4, 5, 63, .., 2560} with
-//     1, 2, 7 and 33 rows, extreme rows (all -128, all 127, all zero, alternating) and extreme
-//     weight rows (all +1, all -1);
+//     an exact integer (|acc| <= 128 * 6912 < 2^24, so f32(acc) is exact too); every kernel of
+//     the table that the level runs (hf2 on the packed checkpoint layout, i8, and the MAD family
+//     on mad_2bit: portable, AVX2, AVX-VNNI, AVX-512 VNNI zmm/ymm; GEMV for 1 row, the GEMM
+//     from 2 rows on), sizes N, K in {1, 3, 4, 5, 63, .., 2560, 6912} with 1, 2, 7, 33, 256 and
+//     257 rows (past one 256-token pass), extreme rows (all -128, all 127, all zero,
+//     alternating) and extreme weight rows (all +1, all zero, all -1);
 //   - bitlinear with the mul and div rules: the f32 formulas of docs/IR.md on the exact acc;
 //   - act_quant: s = 127 / max(absmax, 1e-5) and q = clamp(roundeven(x * s)) in f32, with exact
 //     ties (x * s = k + 0.5), zero rows, huge, tiny, infinite and NaN inputs.
@@ -15,6 +17,7 @@
 // comparison sharp: libraries built with test-only kernel faults (bitnetc --inject-fault) fail it.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -30,59 +33,81 @@
 #include "targets/Jit.h"
 #include "targets/TargetInfo.h"
 #include "targets/kernels/bitnet_kernels.h"
+#include "targets/passes/KernelTable.h"
 
 #if defined(__x86_64__)
 namespace bitnetc::target {
 namespace {
 
 constexpr int64_t kSizes[] = {1, 3, 4, 5, 63, 64, 65, 127, 128, 129, 255, 257, 1000, 2560};
-constexpr int64_t kRows[] = {1, 2, 7, 33};
-constexpr int64_t kMaxRows = 33;
+constexpr int64_t kRows[] = {1, 2, 7, 33, 256, 257};
+constexpr int64_t kMaxRows = 257;
 
 struct BitlinearCase {
   int64_t N, K;
-  std::string kernel;  // "hf2" or "i8"
+  std::string kernel;  // a variant of the kernel table
   ScaleRule rule;
   float ws;
   std::string name;
+  size_t shape;  // index into the fixture's shapes (weights and exact accumulators)
+};
+
+struct Shape {
+  int64_t N, K;
   std::vector<int8_t> T;  // [N, K]
 };
 
-// Every N against K = 129 and every K against N = 5 (hf2: ceil(N/4) packed rows with padding),
-// the diagonal, and the two large rectangles; each with both kernels. Plus the scale rules.
-std::vector<BitlinearCase> bitlinearCases() {
-  std::vector<std::pair<int64_t, int64_t>> shapes;
+// Every N against K = 129 and every K against N = 5 (hf2: ceil(N/4) packed rows with padding;
+// mad_2bit: partial row groups and 256-column blocks), the diagonal, the two large rectangles and
+// the 2B-4T down projection's K.
+std::vector<Shape> bitlinearShapes() {
+  std::vector<std::pair<int64_t, int64_t>> dims;
   for (int64_t s : kSizes) {
-    shapes.push_back({s, 129});
-    shapes.push_back({5, s});
-    shapes.push_back({s, s});
+    dims.push_back({s, 129});
+    dims.push_back({5, s});
+    dims.push_back({s, s});
   }
-  shapes.push_back({1000, 2560});
-  shapes.push_back({2560, 1000});
-  std::vector<BitlinearCase> cases;
+  dims.push_back({1000, 2560});
+  dims.push_back({2560, 1000});
+  dims.push_back({5, 6912});
+  dims.push_back({33, 6912});
+  std::vector<Shape> shapes;
   std::map<std::pair<int64_t, int64_t>, bool> seen;
   std::mt19937 rng(7);
-  auto weights = [&](int64_t N, int64_t K) {
+  for (auto [N, K] : dims) {
+    if (seen[{N, K}]) continue;
+    seen[{N, K}] = true;
     std::uniform_int_distribution<int> dist(-1, 1);
     std::vector<int8_t> T(size_t(N * K));
     for (auto& t : T) t = int8_t(dist(rng));
-    for (int64_t k = 0; k < K; ++k) {  // extreme rows: all +1 (row 0), all -1 (row N-1)
+    for (int64_t k = 0; k < K; ++k) {  // extreme rows: all +1 (row 0), all 0 (row 1), all -1 (row N-1)
       T[size_t(k)] = 1;
+      if (N > 2) T[size_t(K + k)] = 0;
       if (N > 1) T[size_t((N - 1) * K + k)] = -1;
     }
-    return T;
-  };
-  for (auto [N, K] : shapes) {
-    if (seen[{N, K}]) continue;
-    seen[{N, K}] = true;
-    for (const char* kernel : {"hf2", "i8"}) {
-      std::string name = std::string("bl_") + kernel + "_" + std::to_string(N) + "x" + std::to_string(K);
-      cases.push_back({N, K, kernel, ScaleRule::None, 1.0f, name, weights(N, K)});
-    }
+    shapes.push_back({N, K, std::move(T)});
   }
-  cases.push_back({65, 257, "hf2", ScaleRule::Mul, 1.37f, "bl_mul", weights(65, 257)});
-  cases.push_back({65, 257, "hf2", ScaleRule::Div, 0.73f, "bl_div", weights(65, 257)});
-  cases.push_back({63, 255, "i8", ScaleRule::Mul, 2.5f, "bl_mul_i8", weights(63, 255)});
+  return shapes;
+}
+
+// One case per shape and kernel, plus the scale rules.
+std::vector<BitlinearCase> bitlinearCases(const std::vector<Shape>& shapes, const std::vector<std::string>& kernels) {
+  std::vector<BitlinearCase> cases;
+  for (size_t i = 0; i < shapes.size(); ++i)
+    for (const std::string& kernel : kernels) {
+      const std::string name = "bl_" + kernel + "_" + std::to_string(shapes[i].N) + "x" + std::to_string(shapes[i].K);
+      cases.push_back({shapes[i].N, shapes[i].K, kernel, ScaleRule::None, 1.0f, name, i});
+    }
+  auto find = [&](int64_t N, int64_t K) {
+    for (size_t i = 0; i < shapes.size(); ++i)
+      if (shapes[i].N == N && shapes[i].K == K) return i;
+    return size_t(0);
+  };
+  for (const std::string& kernel : kernels) {
+    cases.push_back({65, 257, kernel, ScaleRule::Mul, 1.37f, "bl_mul_" + kernel, find(257, 257)});
+    cases.push_back({65, 257, kernel, ScaleRule::Div, 0.73f, "bl_div_" + kernel, find(257, 257)});
+  }
+  for (auto& c : cases) c.N = shapes[c.shape].N, c.K = shapes[c.shape].K;
   return cases;
 }
 
@@ -140,12 +165,14 @@ std::vector<float> actQuantInputs(int64_t K, uint32_t seed) {
 Dim rowsDim() { return Dim::dynamic("n", kMaxRows); }
 
 // The module: one function per case; ops carry their kernel (select-kernels keeps it).
-std::unique_ptr<Module> buildModule(const std::vector<BitlinearCase>& cases) {
+// Weights are given in the checkpoint layout (hf2) or i8; pack-weights converts them to the
+// layout of their kernel, as in bitnetc.
+std::unique_ptr<Module> buildModule(const std::vector<BitlinearCase>& cases, const std::vector<Shape>& shapes) {
   auto m = std::make_unique<Module>();
   m->declareDim("n", kMaxRows);
   for (const auto& c : cases) {
     const std::string_view layout = c.kernel == "i8" ? kLayoutI8 : kLayoutHFBlocked;
-    Value* w = m->addWeight(makeTernaryWeight("w_" + c.name, c.N, c.K, c.T, layout, c.rule, c.ws));
+    Value* w = m->addWeight(makeTernaryWeight("w_" + c.name, c.N, c.K, shapes[c.shape].T, layout, c.rule, c.ws));
     Function* f = m->addFunction(c.name);
     Value* q = f->addInput("q", TensorType(DType::I8, {rowsDim(), Dim::fixed(c.K)}));
     Value* s = f->addInput("s", TensorType(DType::F32, {rowsDim()}));
@@ -203,25 +230,24 @@ uint32_t bits(float f) {
   return u;
 }
 
-// The cases with their inputs and exact accumulators, computed once for every level.
+// The shapes with their inputs and exact accumulators, computed once for every level.
 struct Fixture {
-  std::vector<BitlinearCase> cases = bitlinearCases();
-  std::vector<std::vector<int8_t>> q;
-  std::vector<std::vector<float>> s;
-  std::vector<std::vector<int64_t>> acc;  // [kMaxRows, N] per case
+  std::vector<Shape> shapes = bitlinearShapes();
+  std::vector<std::vector<int8_t>> q;       // [kMaxRows, K] per shape
+  std::vector<std::vector<int64_t>> acc;    // [kMaxRows, N] per shape
+  std::map<uint32_t, std::vector<float>> s; // scales per seed K (rule none: ones)
   std::map<int64_t, std::vector<float>> x;  // act_quant inputs per K
   Fixture() {
-    for (const auto& c : cases) {
-      q.push_back(activations(c.K, uint32_t(c.N * 31 + c.K)));
-      s.push_back(scales(c.rule, uint32_t(c.K)));
-      std::vector<int64_t> a(size_t(kMaxRows * c.N));
+    for (const auto& sh : shapes) {
+      q.push_back(activations(sh.K, uint32_t(sh.N * 31 + sh.K)));
+      std::vector<int64_t> a(size_t(kMaxRows * sh.N));
       for (int64_t r = 0; r < kMaxRows; ++r)
-        for (int64_t n = 0; n < c.N; ++n) {
-          const int8_t* qr = q.back().data() + r * c.K;
-          const int8_t* t = c.T.data() + n * c.K;
+        for (int64_t n = 0; n < sh.N; ++n) {
+          const int8_t* qr = q.back().data() + r * sh.K;
+          const int8_t* t = sh.T.data() + n * sh.K;
           int64_t sum = 0;
-          for (int64_t k = 0; k < c.K; ++k) sum += int64_t(qr[k]) * t[k];
-          a[size_t(r * c.N + n)] = sum;
+          for (int64_t k = 0; k < sh.K; ++k) sum += int64_t(qr[k]) * t[k];
+          a[size_t(r * sh.N + n)] = sum;
         }
       acc.push_back(std::move(a));
     }
@@ -232,6 +258,14 @@ struct Fixture {
     return f;
   }
 };
+
+// The kernel table's variants that code for the target may call.
+std::vector<std::string> kernelsFor(const TargetInfo& target) {
+  std::vector<std::string> names;
+  for (const auto& k : bitlinearKernels())
+    if (kernelRunsOn(k, target)) names.push_back(std::string(k.name));
+  return names;
+}
 
 // Values compared and how many differed from the exact references.
 struct Tally {
@@ -244,28 +278,29 @@ struct Tally {
   }
 };
 
-// Compiles every case for `cpu` (with a test-only kernel fault, or none) and compares every
+// Compiles every case for the target (with a test-only kernel fault, or none) and compares every
 // output with the exact references.
-Tally runLevel(const std::string& cpu, int64_t fault) {
+Tally runLevel(const std::string& cpu, const std::string& attrs, int64_t fault,
+               std::vector<std::string> kernels = {}) {
   const Fixture& fx = Fixture::get();
-  const std::vector<BitlinearCase>& cases = fx.cases;
-  auto module = buildModule(cases);
   BackendOptions options;
-  options.target = resolveTarget("x86_64-linux-gnu", cpu, "");
+  options.target = resolveTarget("x86_64-linux-gnu", cpu, attrs);
+  if (kernels.empty()) kernels = kernelsFor(options.target);
+  const std::vector<BitlinearCase> cases = bitlinearCases(fx.shapes, kernels);
+  auto module = buildModule(cases, fx.shapes);
   options.prefix = "exact";
   options.fault = fault;
   auto jit = JitModel::compile(*module, options);
   Caller caller(*jit);
   Tally tally;
   auto where = [&](const std::string& name, int64_t M, const std::string& what, float got, float want) {
-    return cpu + " " + name + " with " + std::to_string(M) + " rows: " + what + " = " + std::to_string(got) +
+    return cpu + attrs + " " + name + " with " + std::to_string(M) + " rows: " + what + " = " + std::to_string(got) +
            ", want " + std::to_string(want);
   };
-  for (size_t i = 0; i < cases.size(); ++i) {
-    const BitlinearCase& c = cases[i];
-    const std::vector<int8_t>& q = fx.q[i];
-    const std::vector<float>& s = fx.s[i];
-    const std::vector<int64_t>& acc = fx.acc[i];
+  for (const BitlinearCase& c : cases) {
+    const std::vector<int8_t>& q = fx.q[c.shape];
+    const std::vector<float> s = scales(c.rule, uint32_t(c.K));
+    const std::vector<int64_t>& acc = fx.acc[c.shape];
     EXPECT_TRUE(caller.has(c.name)) << c.name;
     for (int64_t M : kRows) {
       std::vector<float> y(size_t(M * c.N), std::numeric_limits<float>::quiet_NaN());
@@ -310,26 +345,43 @@ Tally runLevel(const std::string& cpu, int64_t fault) {
 }
 
 // The number of values runLevel compares: every output of every case at every row count.
-int64_t expectedValues() {
+int64_t expectedValues(const std::vector<std::string>& kernels) {
+  const Fixture& fx = Fixture::get();
   int64_t rows = 0, n = 0;
   for (int64_t M : kRows) rows += M;
-  for (const auto& c : Fixture::get().cases) n += rows * c.N;
+  for (const auto& c : bitlinearCases(fx.shapes, kernels)) n += rows * c.N;
   for (int64_t K : kSizes) n += rows * (K + 1);
   return n;
 }
 
-void checkLevel(const std::string& cpu) {
-  if (!resolveTarget("x86_64-linux-gnu", cpu, "").hostCanRun()) GTEST_SKIP() << "this CPU cannot run " << cpu;
-  const Tally t = runLevel(cpu, BITNET_FAULT_NONE);
-  EXPECT_EQ(t.checked, expectedValues());
+// Runs every kernel the level runs; `expect` must be among them (the level tests what it claims).
+void checkLevel(const std::string& cpu, const std::string& attrs, std::vector<std::string> expect) {
+  const TargetInfo target = resolveTarget("x86_64-linux-gnu", cpu, attrs);
+  if (!target.hostCanRun()) GTEST_SKIP() << "this CPU cannot run " << cpu << " " << attrs;
+  const std::vector<std::string> kernels = kernelsFor(target);
+  for (const std::string& k : expect)
+    EXPECT_NE(std::find(kernels.begin(), kernels.end(), k), kernels.end()) << cpu << " " << attrs << " runs no " << k;
+  const Tally t = runLevel(cpu, attrs, BITNET_FAULT_NONE);
+  EXPECT_EQ(t.checked, expectedValues(kernels));
   EXPECT_EQ(t.wrong, 0) << t.wrong << " of " << t.checked << " values differ; the first: " << t.first;
   ::testing::Test::RecordProperty("values_checked", std::to_string(t.checked));
 }
 
-TEST(BackendExact, X86_64) { checkLevel("x86-64"); }
-TEST(BackendExact, X86_64_V2) { checkLevel("x86-64-v2"); }
-TEST(BackendExact, X86_64_V3) { checkLevel("x86-64-v3"); }
-TEST(BackendExact, X86_64_V4) { checkLevel("x86-64-v4"); }
+TEST(BackendExact, X86_64) { checkLevel("x86-64", "", {"hf2", "i8", "mad"}); }
+TEST(BackendExact, X86_64_V2) { checkLevel("x86-64-v2", "", {"hf2", "i8", "mad"}); }
+TEST(BackendExact, X86_64_V3) { checkLevel("x86-64-v3", "", {"mad_avx2"}); }
+// AVX-512 without VNNI: the AVX2 variant at AVX-512 width for the rest of the code.
+TEST(BackendExact, X86_64_V4) { checkLevel("x86-64-v4", "", {"mad_avx2"}); }
+// AVX2 without any VNNI, and AVX-512 VNNI (zmm and the EVEX form of the AVX-VNNI code).
+TEST(BackendExact, Haswell) { checkLevel("haswell", "", {"mad_avx2"}); }
+// (x86-64-v4 + avx512vnni rather than a named CPU: a VM's CPU may lack some of its features.)
+TEST(BackendExact, X86_64_V4_Avx512Vnni) {
+  checkLevel("x86-64-v4", "+avx512vnni", {"mad_avx512vnni", "mad_avx512vnni_ymm"});
+}
+// The host CPU itself, whatever the cost model gives it.
+TEST(BackendExact, Native) { checkLevel("native", "", {}); }
+// AVX-VNNI (VEX): only on a CPU that has it (not Zen 4; the same code runs EVEX-encoded above).
+TEST(BackendExact, X86_64_V3_AvxVnni) { checkLevel("x86-64-v3", "+avxvnni", {"mad_avxvnni"}); }
 
 // The levels above must not all be skipped: this machine runs at least the baseline.
 TEST(BackendExact, HostRunsTheBaseline) {
@@ -338,11 +390,12 @@ TEST(BackendExact, HostRunsTheBaseline) {
 
 // The comparison is sharp: kernels with a deliberate bug (bitnetc --inject-fault) are caught.
 TEST(BackendExact, SeesWrongKernels) {
-  const Tally packing = runLevel("x86-64", BITNET_FAULT_INTERLEAVED_PACKING);  // hf2 rows misplaced
+  const std::vector<std::string> portable = {"hf2", "i8"};
+  const Tally packing = runLevel("x86-64", "", BITNET_FAULT_INTERLEAVED_PACKING, portable);  // hf2 rows misplaced
   EXPECT_GT(packing.wrong, 0);
-  const Tally quant = runLevel("x86-64", BITNET_FAULT_SKIP_ACT_QUANT);  // act_quant without its scale
+  const Tally quant = runLevel("x86-64", "", BITNET_FAULT_SKIP_ACT_QUANT, portable);  // act_quant without its scale
   EXPECT_GT(quant.wrong, 0);
-  const Tally scale = runLevel("x86-64", BITNET_FAULT_DIVIDE_SCALE);  // only the mul-rule cases change
+  const Tally scale = runLevel("x86-64", "", BITNET_FAULT_DIVIDE_SCALE, portable);  // only the mul-rule cases change
   EXPECT_GT(scale.wrong, 0);
   EXPECT_LT(scale.wrong, packing.wrong);
 }
