@@ -6,8 +6,8 @@
 #include "runtime/internal.h"
 
 _Static_assert(BITNET_MAX_DIMS == BITNET_MAX_RANK, "public and ABI ranks differ");
-_Static_assert(BITNET_TYPE_BOOL == BITNET_BOOL && BITNET_TYPE_U64 == BITNET_U64 &&
-                   BITNET_TYPE_U8 == BITNET_U8,
+_Static_assert((int)BITNET_TYPE_BOOL == (int)BITNET_BOOL && (int)BITNET_TYPE_U64 == (int)BITNET_U64 &&
+                   (int)BITNET_TYPE_U8 == (int)BITNET_U8 && (int)BITNET_TYPE_F64 == (int)BITNET_F64,
                "public element types and ABI dtypes differ");
 
 int64_t bitnet_rt_graph_function(const bitnet_model_desc* desc) {
