@@ -53,6 +53,12 @@ LoadedGraph loadGraphModule(const std::string& path, bool verbose, const ModelIn
   if (verbose) io.notes = &notes;
   g.module = readModelInput(path, io);
   for (const std::string& n : notes) std::cerr << "import: " << n << "\n";
+  return prepareGraph(std::move(g.module), path, verbose);
+}
+
+LoadedGraph prepareGraph(std::unique_ptr<Module> module, const std::string& path, bool verbose) {
+  LoadedGraph g;
+  g.module = std::move(module);
   registerAllPasses();
   PassManagerOptions pm;
   pm.pipeline = splitPipeline(defaultPipeline());

@@ -52,6 +52,8 @@ struct LoadedGraph {
   const Function* function = nullptr;
 };
 LoadedGraph loadGraphModule(const std::string& path, bool verbose, const ModelInputOptions& input = {});
+// The second half of loadGraphModule: the default passes on an imported module, the graph function.
+LoadedGraph prepareGraph(std::unique_ptr<Module> module, const std::string& path, bool verbose);
 // The interpreter over a loaded graph.
 std::unique_ptr<GraphModel> makeInterpGraph(LoadedGraph graph);
 // The function's inputs/outputs as specs, named by the module's io_names.
