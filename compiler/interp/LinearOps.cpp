@@ -1,23 +1,30 @@
 // matmul: a [..., K] x b [K, N] (or [N, K] with transpose_b) -> [..., N], or batched with equal
-// leading dims: a [..., M, K] x b [..., K, N] -> [..., M, N]. fp64 accumulation, rounded once.
+// leading dims: a [..., M, K] x b [..., K, N] -> [..., M, N]; b float or i8 (exact integers, e.g.
+// a per-row quantized LM head, scaled by a following mul); with last_row, a [M, K] -> [1, N]
+// from a's last row only. fp64 accumulation in the matmul order (docs/IR.md), rounded once.
 #include "compiler/interp/Kernels.h"
 
 namespace bitnetc::interp {
 namespace {
 
-// Products of two f32 are exact in f64; only the sums round. Cloned for AVX2 with a run-time
-// CPU check; the four partial sums keep their order, so both clones give identical results.
+// The reference summation order of every matmul dot product (docs/IR.md): sixteen f64 partial
+// sums, s_j takes the products of k = j (mod 16) in increasing k from +0; then halving folds
+// s_j += s_{j+w} for w = 8, 4, 2, 1; s_0 is the sum. Products of two f32 are exact in f64, so only
+// the sums round. The order was chosen for vectors: two 8-lane AVX-512 registers, four AVX2,
+// eight NEON/SSE2 registers each hold the sixteen partials in lane order, and the folds are
+// halving shuffles. Cloned for AVX2 with a run-time CPU check; the order is fixed by the code, so
+// both clones give identical results.
+constexpr int64_t kLanes = 16;
+
 __attribute__((target_clones("avx2", "default"))) double dotF64(const float* a, const float* b, int64_t k) {
-  double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  double s[kLanes] = {};
   int64_t i = 0;
-  for (; i + 4 <= k; i += 4) {
-    s0 += double(a[i]) * double(b[i]);
-    s1 += double(a[i + 1]) * double(b[i + 1]);
-    s2 += double(a[i + 2]) * double(b[i + 2]);
-    s3 += double(a[i + 3]) * double(b[i + 3]);
-  }
-  for (; i < k; ++i) s0 += double(a[i]) * double(b[i]);
-  return (s0 + s1) + (s2 + s3);
+  for (; i + kLanes <= k; i += kLanes)
+    for (int64_t j = 0; j < kLanes; ++j) s[j] += double(a[i + j]) * double(b[i + j]);
+  for (int64_t j = 0; i + j < k; ++j) s[j] += double(a[i + j]) * double(b[i + j]);
+  for (int64_t w = kLanes / 2; w >= 1; w /= 2)
+    for (int64_t j = 0; j < w; ++j) s[j] += s[j + w];
+  return s[0];
 }
 
 std::vector<float> toF32(const TensorView& v, int64_t offset, int64_t count) {
@@ -37,11 +44,15 @@ void multiply(const TensorView& a, int64_t aOffset, const TensorView& b, const f
     const float* row = brow.data();
     if (transB && bCache) {
       row = bCache + bOffset + n * K;
+    } else if (transB && b.dtype == DType::I8) {
+      for (int64_t k = 0; k < K; ++k) brow[size_t(k)] = float(b.as<int8_t>()[bOffset + n * K + k]);
     } else if (transB) {
       b.toF32(bOffset + n * K, K, brow.data());
     } else {
-      for (int64_t k = 0; k < K; ++k)
-        brow[size_t(k)] = bCache ? bCache[bOffset + k * N + n] : b.floatAt(bOffset + k * N + n);
+      for (int64_t k = 0; k < K; ++k) {
+        const int64_t i = bOffset + k * N + n;
+        brow[size_t(k)] = bCache ? bCache[i] : b.dtype == DType::I8 ? float(b.as<int8_t>()[i]) : b.floatAt(i);
+      }
     }
     for (int64_t m = 0; m < M; ++m)
       storeFloat(r, rOffset + m * N + n, float(dotF64(af.data() + m * K, row, K)));
@@ -51,8 +62,8 @@ void multiply(const TensorView& a, int64_t aOffset, const TensorView& b, const f
 void matmulKernel(OpCall& call) {
   call.expectOperands(2);
   const TensorView &a = call.in(0), &b = call.in(1);
-  if (!isFloat(a.dtype) || !isFloat(b.dtype))
-    call.error("operands " + a.describe() + " and " + b.describe() + " must be float");
+  if (!isFloat(a.dtype) || !(isFloat(b.dtype) || b.dtype == DType::I8))
+    call.error("operands " + a.describe() + " and " + b.describe() + " must be float (b may also be i8)");
   if (!isFloat(call.resultDType())) call.error("the result must be float");
   const bool transB = call.op.attrs.getBool("transpose_b", false);
   if (a.shape.empty() || b.shape.size() < 2)
@@ -63,6 +74,14 @@ void matmulKernel(OpCall& call) {
   const int64_t K = a.shape.back();
   if (K != bK) call.error("inner dims differ: " + a.describe() + " x " + b.describe());
   const float* bCache = b.weight && call.weightCache ? call.weightCache->floats(*b.weight) : nullptr;
+  if (call.op.attrs.getBool("last_row", false)) {  // only a's last row: [M, K] -> [1, N]
+    if (a.shape.size() != 2 || rb != 2 || a.shape[0] < 1)
+      call.error("last_row needs a [M >= 1, K] and a 2-D b: " + a.describe() + " x " + b.describe());
+    HostTensor r = HostTensor::zeros(call.resultDType(), {1, N});
+    multiply(a, (a.shape[0] - 1) * K, b, bCache, 0, transB, 1, K, N, r, 0);
+    call.results.push_back(std::move(r));
+    return;
+  }
   if (rb == 2) {
     std::vector<int64_t> outShape = a.shape;
     outShape.back() = N;

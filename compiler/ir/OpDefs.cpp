@@ -291,7 +291,7 @@ Types matmul(const Op& op) {
   requireDType(op, 0, {DType::F32});
   requireMinRank(op, 0, 1);
   // A ternary b is a weight whose values are T with its scale rule applied (docs/IR.md).
-  requireDType(op, 1, {DType::F32, DType::BF16, DType::F16, DType::Ternary});
+  requireDType(op, 1, {DType::F32, DType::BF16, DType::F16, DType::Ternary, DType::I8});
   const TensorType& a = typeOf(op, 0);
   const TensorType& b = typeOf(op, 1);
   const bool transposeB = op.attrs.getBool("transpose_b", false);

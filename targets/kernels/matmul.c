@@ -1,24 +1,27 @@
-/* matmul: a f32 [..., M, K] x b f32/bf16/f16 [K, N] (or [N, K] with transpose_b) -> f32
+/* matmul: a f32 [..., M, K] x b f32/bf16/f16/i8 [K, N] (or [N, K] with transpose_b) -> f32
  * [..., N]; or batched, b with a's leading dims.
- * Sums exactly as the interpreter (compiler/interp/LinearOps.cpp dotF64): f64, four partial
- * sums s_l over k = l (mod 4), the K % 4 tail added to s_0 in order, then (s0 + s1) + (s2 + s3),
- * rounded once to f32. A product of two f32 values is exact in f64, so a fused multiply-add
- * gives the same sums (contraction is allowed here) and the results are bit-identical to the
- * interpreter's.
+ * Sums exactly as the interpreter (compiler/interp/LinearOps.cpp dotF64, docs/IR.md): f64,
+ * sixteen partial sums s_j over k = j (mod 16) from +0 in increasing k, then the halving folds
+ * s_j += s_{j+w} for w = 8, 4, 2, 1, rounded once to f32. A product of two f32 values is exact
+ * in f64, so a fused multiply-add gives the same sums (contraction is allowed here) and the
+ * results are bit-identical to the interpreter's.
+ * The sixteen partials of one dot product are two 8-lane f64 vectors (generic vectors: one zmm
+ * each on AVX-512, two ymm on AVX2, four q/xmm registers on NEON/SSE2; the backend's -mcpu
+ * picks the registers, so one C source serves every target), so the order vectorizes.
  * transpose_b (the LM head, logits = h @ embed^T with a bf16 table): rows of b are streamed
- * once, four at a time (sixteen independent f64 sums in flight), and dotted with every row of a
- * while the block of MM_ROWS rows stays in L2. Otherwise out[m, cols] accumulates a[m, k] *
- * b[k, cols] over column blocks in four f64 partial sums per column.
- * Cost of the exact sums: the LM head of the 2B-4T shape (128256 x 2560 bf16) streams at ~7.5
- * GB/s single-threaded on this 2-core Zen 4 VM, where f32 sums reached ~16 GB/s (measured: the
- * f64 conversions and FMAs, not the memory, are the limit; other lane layouts did no better).
- * Attributes: ints = [transpose_b]. */
+ * once, MM_R at a time (MM_R sequential streams, one conversion of x per MM_R rows), and
+ * dotted with every row of a while the block of MM_ROWS rows stays in L2. Otherwise
+ * out[m, cols] accumulates a[m, k] * b[k, cols] over column blocks into s[k mod 16][col].
+ * last_row: a [M, K] -> [1, N], the last row of a only (a prefill that wants the last logits).
+ * Attributes: ints = [transpose_b, last_row]. */
 #include "targets/kernels/kernel_util.h"
 #include "targets/kernels/matmul_order.h"
 
-#define MM_CHUNK 256  /* elements of an f16 row converted at a time (a multiple of 4) */
-#define MM_COLS 256   /* output columns per task of the non-transposed form */
-#define MM_ROWS 16    /* rows of b per task of the transposed form (a multiple of 4) */
+#define MM_LANES 16  /* partial sums per dot product (the reference order) */
+#define MM_CHUNK 256 /* elements of an f16 row converted at a time (a multiple of MM_LANES) */
+#define MM_COLS 64   /* output columns per task of the non-transposed form */
+#define MM_ROWS 16   /* rows of b per task of the transposed form (a multiple of MM_R) */
+#define MM_R 2       /* rows of b per pass over a row of a */
 
 #ifdef __clang__
 #define MM_EXACT_FMA _Pragma("clang fp contract(fast)")
@@ -26,85 +29,110 @@
 #define MM_EXACT_FMA
 #endif
 
-/* Four f64 lanes: lane l of row r's vector is the interpreter's partial sum s_l of that row.
- * Generic vectors (GCC and Clang): the backend maps them to the target's registers (two SSE2 /
- * NEON registers, one AVX2 / AVX-512 register) without relying on the SLP vectorizer. */
-typedef float mm_v4f __attribute__((vector_size(16)));
-typedef double mm_v4d __attribute__((vector_size(32)));
-typedef uint16_t mm_v4h __attribute__((vector_size(8)));
-typedef uint32_t mm_v4u __attribute__((vector_size(16)));
+typedef float mm_v8f __attribute__((vector_size(32)));
+typedef double mm_v8d __attribute__((vector_size(64)));
+typedef uint16_t mm_v8h __attribute__((vector_size(16)));
+typedef uint32_t mm_v8u __attribute__((vector_size(32)));
+typedef int8_t mm_v8c __attribute__((vector_size(8)));
+
+/* The sixteen partials of one dot product: lane j of lo is s_j, lane j of hi is s_{8+j}. */
+typedef struct mm_part {
+  mm_v8d lo, hi;
+} mm_part;
 
 /* (Results through a pointer: a vector return value would be an ABI question for GCC.) */
-static inline void mm_load4_f32(mm_v4d* out, const float* p) {
-  mm_v4f v;
+static inline void mm_load8_f32(mm_v8d* out, const float* p) {
+  mm_v8f v;
   memcpy(&v, p, sizeof v);
-  *out = __builtin_convertvector(v, mm_v4d);
+  *out = __builtin_convertvector(v, mm_v8d);
 }
 
 /* bf16 -> f32 is a 16-bit shift of the bits (exact), then f32 -> f64 (exact). */
-static inline void mm_load4_bf16(mm_v4d* out, const uint16_t* p) {
-  mm_v4h h;
+static inline void mm_load8_bf16(mm_v8d* out, const uint16_t* p) {
+  mm_v8h h;
   memcpy(&h, p, sizeof h);
-  const mm_v4u u = __builtin_convertvector(h, mm_v4u) << 16;
-  mm_v4f f;
+  const mm_v8u u = __builtin_convertvector(h, mm_v8u) << 16;
+  mm_v8f f;
   memcpy(&f, &u, sizeof f);
-  *out = __builtin_convertvector(f, mm_v4d);
+  *out = __builtin_convertvector(f, mm_v8d);
 }
 
-/* The four partial sums of four rows of b: s[r][l] += a[k + l] * b_r[k + l] for k = 0, 4, ..
- * < n (n a multiple of 4). */
-typedef struct mm_acc4 {
-  double s[4][4];
-} mm_acc4;
+/* i8 -> f64 is exact (a per-row quantized LM head: the scales come in a following mul). */
+static inline void mm_load8_i8(mm_v8d* out, const int8_t* p) {
+  mm_v8c c;
+  memcpy(&c, p, sizeof c);
+  *out = __builtin_convertvector(c, mm_v8d);
+}
 
-static void acc4_f32(mm_acc4* restrict acc, const float* restrict a, const float* restrict b0,
-                     const float* restrict b1, const float* restrict b2, const float* restrict b3,
-                     int64_t n) {
+/* s += a[k..k+16) * b_r[k..k+16) for k = 0, 16, .. < n (n a multiple of 16), MM_R rows of b. */
+static void mm_acc_f32(mm_part acc[MM_R], const float* restrict a, const float* const b[MM_R],
+                       int64_t n) {
   MM_EXACT_FMA
-  mm_v4d s[4];
-  memcpy(s, acc->s, sizeof s);
-  for (int64_t k = 0; k < n; k += 4) {
-    mm_v4d x, w0, w1, w2, w3;
-    mm_load4_f32(&x, a + k);
-    mm_load4_f32(&w0, b0 + k);
-    mm_load4_f32(&w1, b1 + k);
-    mm_load4_f32(&w2, b2 + k);
-    mm_load4_f32(&w3, b3 + k);
-    s[0] += x * w0;
-    s[1] += x * w1;
-    s[2] += x * w2;
-    s[3] += x * w3;
+  mm_part s[MM_R];
+  memcpy(s, acc, sizeof s);
+  for (int64_t k = 0; k < n; k += MM_LANES) {
+    mm_v8d xl, xh;
+    mm_load8_f32(&xl, a + k);
+    mm_load8_f32(&xh, a + k + 8);
+    for (int r = 0; r < MM_R; ++r) {
+      mm_v8d wl, wh;
+      mm_load8_f32(&wl, b[r] + k);
+      mm_load8_f32(&wh, b[r] + k + 8);
+      s[r].lo += xl * wl;
+      s[r].hi += xh * wh;
+    }
   }
-  memcpy(acc->s, s, sizeof s);
+  memcpy(acc, s, sizeof s);
 }
 
-static void acc4_bf16(mm_acc4* restrict acc, const float* restrict a, const uint16_t* restrict b0,
-                      const uint16_t* restrict b1, const uint16_t* restrict b2,
-                      const uint16_t* restrict b3, int64_t n) {
+static void mm_acc_bf16(mm_part acc[MM_R], const float* restrict a, const uint16_t* const b[MM_R],
+                        int64_t n) {
   MM_EXACT_FMA
-  mm_v4d s[4];
-  memcpy(s, acc->s, sizeof s);
-  for (int64_t k = 0; k < n; k += 4) {
-    mm_v4d x, w0, w1, w2, w3;
-    mm_load4_f32(&x, a + k);
-    mm_load4_bf16(&w0, b0 + k);
-    mm_load4_bf16(&w1, b1 + k);
-    mm_load4_bf16(&w2, b2 + k);
-    mm_load4_bf16(&w3, b3 + k);
-    s[0] += x * w0;
-    s[1] += x * w1;
-    s[2] += x * w2;
-    s[3] += x * w3;
+  mm_part s[MM_R];
+  memcpy(s, acc, sizeof s);
+  for (int64_t k = 0; k < n; k += MM_LANES) {
+    mm_v8d xl, xh;
+    mm_load8_f32(&xl, a + k);
+    mm_load8_f32(&xh, a + k + 8);
+    for (int r = 0; r < MM_R; ++r) {
+      mm_v8d wl, wh;
+      mm_load8_bf16(&wl, b[r] + k);
+      mm_load8_bf16(&wh, b[r] + k + 8);
+      s[r].lo += xl * wl;
+      s[r].hi += xh * wh;
+    }
   }
-  memcpy(acc->s, s, sizeof s);
+  memcpy(acc, s, sizeof s);
 }
 
-/* Row r's result: the tail k in [K4, K) added to s_0 in order, then (s0 + s1) + (s2 + s3). */
-static float acc4_finish(const mm_acc4* acc, int r, const float* a, const float* tail, int64_t n) {
+static void mm_acc_i8(mm_part acc[MM_R], const float* restrict a, const int8_t* const b[MM_R],
+                      int64_t n) {
   MM_EXACT_FMA
-  double s0 = acc->s[r][0];
-  for (int64_t i = 0; i < n; ++i) s0 += (double)a[i] * (double)tail[i];
-  return (float)((s0 + acc->s[r][1]) + (acc->s[r][2] + acc->s[r][3]));
+  mm_part s[MM_R];
+  memcpy(s, acc, sizeof s);
+  for (int64_t k = 0; k < n; k += MM_LANES) {
+    mm_v8d xl, xh;
+    mm_load8_f32(&xl, a + k);
+    mm_load8_f32(&xh, a + k + 8);
+    for (int r = 0; r < MM_R; ++r) {
+      mm_v8d wl, wh;
+      mm_load8_i8(&wl, b[r] + k);
+      mm_load8_i8(&wh, b[r] + k + 8);
+      s[r].lo += xl * wl;
+      s[r].hi += xh * wh;
+    }
+  }
+  memcpy(acc, s, sizeof s);
+}
+
+/* The halving folds of the reference: s_j += s_{j+w} for w = 8, 4, 2, 1; s_0 rounded to f32. */
+static float mm_fold(const mm_part* p) {
+  double s[MM_LANES];
+  memcpy(s, &p->lo, sizeof p->lo);
+  memcpy(s + 8, &p->hi, sizeof p->hi);
+  for (int w = MM_LANES / 2; w >= 1; w /= 2)
+    for (int j = 0; j < w; ++j) s[j] += s[j + w];
+  return (float)s[0];
 }
 
 /* The element type of b, converted exactly to f32. */
@@ -112,6 +140,7 @@ static inline float mm_load(int64_t btype, const uint8_t* b, int64_t i) {
   switch (btype) {
     case BITNET_BF16: return bk_bf16_to_f32(((const uint16_t*)b)[i]);
     case BITNET_F16: return bk_f16_to_f32(((const uint16_t*)b)[i]);
+    case BITNET_I8: return (float)((const int8_t*)b)[i];
     default: return ((const float*)b)[i];
   }
 }
@@ -126,37 +155,53 @@ typedef struct mm_ctx {
   int64_t a_batch, b_batch, o_batch; /* element strides between batches */
 } mm_ctx;
 
-/* out[m, n0 .. n0 + rows) for the rows of b at brow[0 .. rows) (rows <= 4; the others point
- * at brow[0] and are discarded). */
-static void mm_dot4(const mm_ctx* c, const float* a, const uint8_t* const brow[4], int rows,
-                    float* out) {
-  const int64_t K = c->K, K4 = K & ~(int64_t)3;
-  mm_acc4 acc;
-  memset(&acc, 0, sizeof acc);
-  float conv[4][MM_CHUNK];
-  if (c->btype == BITNET_F32) {
-    acc4_f32(&acc, a, (const float*)brow[0], (const float*)brow[1], (const float*)brow[2],
-             (const float*)brow[3], K4);
-  } else if (c->btype == BITNET_BF16) {
-    acc4_bf16(&acc, a, (const uint16_t*)brow[0], (const uint16_t*)brow[1],
-              (const uint16_t*)brow[2], (const uint16_t*)brow[3], K4);
-  } else { /* f16: converted in chunks of MM_CHUNK (a multiple of 4: the lanes stay in step) */
-    for (int64_t k0 = 0; k0 < K4; k0 += MM_CHUNK) {
-      const int64_t len = K4 - k0 < MM_CHUNK ? K4 - k0 : MM_CHUNK;
-      for (int r = 0; r < 4; ++r)
+/* out[0 .. rows) = a . brow[r] (rows <= MM_R; the others point at brow[0] and are discarded). */
+static void mm_dot_rows(const mm_ctx* c, const float* a, const uint8_t* const brow[MM_R], int rows,
+                        float* out) {
+  const int64_t K = c->K, K16 = K & ~(int64_t)(MM_LANES - 1);
+  mm_part acc[MM_R];
+  memset(acc, 0, sizeof acc); /* every partial starts at +0 */
+  if (c->btype == BITNET_BF16) {
+    const uint16_t* b[MM_R];
+    for (int r = 0; r < MM_R; ++r) b[r] = (const uint16_t*)brow[r];
+    mm_acc_bf16(acc, a, b, K16);
+  } else if (c->btype == BITNET_I8) {
+    const int8_t* b[MM_R];
+    for (int r = 0; r < MM_R; ++r) b[r] = (const int8_t*)brow[r];
+    mm_acc_i8(acc, a, b, K16);
+  } else if (c->btype == BITNET_F32) {
+    const float* b[MM_R];
+    for (int r = 0; r < MM_R; ++r) b[r] = (const float*)brow[r];
+    mm_acc_f32(acc, a, b, K16);
+  } else { /* f16: converted in chunks of MM_CHUNK (a multiple of 16: the lanes stay in step) */
+    float conv[MM_R][MM_CHUNK];
+    const float* b[MM_R];
+    for (int r = 0; r < MM_R; ++r) b[r] = conv[r];
+    for (int64_t k0 = 0; k0 < K16; k0 += MM_CHUNK) {
+      const int64_t len = K16 - k0 < MM_CHUNK ? K16 - k0 : MM_CHUNK;
+      for (int r = 0; r < MM_R; ++r)
         for (int64_t i = 0; i < len; ++i) conv[r][i] = mm_load(c->btype, brow[r], k0 + i);
-      acc4_f32(&acc, a + k0, conv[0], conv[1], conv[2], conv[3], len);
+      mm_acc_f32(acc, a + k0, b, len);
     }
   }
-  for (int r = 0; r < rows; ++r) {
-    float tail[4];
-    for (int64_t i = 0; i < K - K4; ++i) tail[i] = mm_load(c->btype, brow[r], K4 + i);
-    out[r] = acc4_finish(&acc, r, a + K4, tail, K - K4);
+  if (K16 < K) {
+    /* The last K % 16 elements go to s_0 .. s_{K%16-1}; the padding lanes add +0 * +0, which
+     * leaves every partial unchanged (a partial is never -0: it starts at +0, and in
+     * round-to-nearest a sum is -0 only when both addends are). */
+    float ta[MM_LANES] = {0}, tb[MM_R][MM_LANES] = {{0}};
+    const float* b[MM_R];
+    for (int64_t i = 0; i < K - K16; ++i) ta[i] = a[K16 + i];
+    for (int r = 0; r < MM_R; ++r) {
+      for (int64_t i = 0; i < K - K16; ++i) tb[r][i] = mm_load(c->btype, brow[r], K16 + i);
+      b[r] = tb[r];
+    }
+    mm_acc_f32(acc, ta, b, MM_LANES);
   }
+  for (int r = 0; r < rows; ++r) out[r] = mm_fold(&acc[r]);
 }
 
-/* transpose_b: task = (batch, block of MM_ROWS rows of b). b is read from memory once, four
- * rows at a time (four sequential streams, which the hardware prefetchers serve: the LM head is
+/* transpose_b: task = (batch, block of MM_ROWS rows of b). b is read from memory once, MM_R
+ * rows at a time (sequential streams, which the hardware prefetchers serve: the LM head is
  * bandwidth-bound); the block stays in L2 while every row of a is dotted with it. */
 static void mm_trans_range(void* vctx, int64_t begin, int64_t end) {
   const mm_ctx* c = (const mm_ctx*)vctx;
@@ -167,30 +212,30 @@ static void mm_trans_range(void* vctx, int64_t begin, int64_t end) {
     const float* a = c->a + batch * c->a_batch;
     float* o = c->o + batch * c->o_batch;
     for (int64_t m = 0; m < M; ++m)
-      for (int64_t n = n0; n < n1; n += 4) {
-        const int rows = n1 - n < 4 ? (int)(n1 - n) : 4;
-        const uint8_t* brow[4];
-        for (int r = 0; r < 4; ++r)
+      for (int64_t n = n0; n < n1; n += MM_R) {
+        const int rows = n1 - n < MM_R ? (int)(n1 - n) : MM_R;
+        const uint8_t* brow[MM_R];
+        for (int r = 0; r < MM_R; ++r)
           brow[r] = c->b + (batch * c->b_batch + (n + (r < rows ? r : 0)) * K) * esize;
-        mm_dot4(c, a + m * K, brow, rows, o + m * N + n);
+        mm_dot_rows(c, a + m * K, brow, rows, o + m * N + n);
       }
   }
 }
 
-/* s[l][i] += x * b[i] for the columns i < n (the partial sum l of each column). */
+/* s[i] += x * b[i] for the columns i < n. */
 static void axpy_f64(double* restrict s, float x, const float* restrict b, int64_t n) {
   MM_EXACT_FMA
   const double xd = x;
   for (int64_t i = 0; i < n; ++i) s[i] += xd * (double)b[i];
 }
 
-/* b [K, N]: task = (batch, block of MM_COLS output columns); per column the four partial sums
- * of the interpreter (k = l mod 4 for k < K4, the tail into s_0). */
+/* b [K, N]: task = (batch, block of MM_COLS output columns); per column the sixteen partial
+ * sums of the reference (k = j mod 16), folded at the end. */
 static void mm_plain_range(void* vctx, int64_t begin, int64_t end) {
   const mm_ctx* c = (const mm_ctx*)vctx;
-  const int64_t K = c->K, N = c->N, K4 = K & ~(int64_t)3;
+  const int64_t K = c->K, N = c->N;
   float conv[MM_COLS];
-  double s[4][MM_COLS];
+  double s[MM_LANES][MM_COLS];
   for (int64_t t = begin; t < end; ++t) {
     const int64_t batch = t / c->blocks, n0 = MM_COLS * (t % c->blocks);
     const int64_t n = N - n0 < MM_COLS ? N - n0 : MM_COLS;
@@ -205,9 +250,12 @@ static void mm_plain_range(void* vctx, int64_t begin, int64_t end) {
           for (int64_t i = 0; i < n; ++i) conv[i] = mm_load(c->btype, c->b, off + i);
           row = conv;
         }
-        axpy_f64(s[k < K4 ? k & 3 : 0], a[k], row, n);
+        axpy_f64(s[k & (MM_LANES - 1)], a[k], row, n);
       }
-      for (int64_t i = 0; i < n; ++i) o[i] = (float)((s[0][i] + s[1][i]) + (s[2][i] + s[3][i]));
+      for (int w = MM_LANES / 2; w >= 1; w /= 2)
+        for (int j = 0; j < w; ++j)
+          for (int64_t i = 0; i < n; ++i) s[j][i] += s[j + w][i];
+      for (int64_t i = 0; i < n; ++i) o[i] = (float)s[0][i];
     }
   }
 }
@@ -217,8 +265,8 @@ int64_t bitnetk_matmul(const bitnet_call* call, const bitnet_kernel_args* args) 
   if (st) return st;
   if (args->operands[1].dtype == BITNET_TERNARY) return bitnetk__matmul_ternary(call, args);
   const bitnet_tensor *a = &args->operands[0], *b = &args->operands[1], *o = &args->results[0];
-  const int64_t trans = bk_int_attr(args, 0) != 0;
-  if (a->dtype != BITNET_F32 || !bk_is_float(b->dtype) || a->rank < 1 || b->rank < 2 ||
+  const int64_t trans = bk_int_attr(args, 0) != 0, last_row = bk_int_attr(args, 1) != 0;
+  if (a->dtype != BITNET_F32 || !(bk_is_float(b->dtype) || b->dtype == BITNET_I8) || a->rank < 1 || b->rank < 2 ||
       o->dtype != BITNET_F32)
     return bitnetk__fail(call, args, BITNET_ERR_INTERNAL, "expects a f32 [..., K] and b float [.., K, N]");
   mm_ctx c;
@@ -237,6 +285,12 @@ int64_t bitnetk_matmul(const bitnet_call* call, const bitnet_kernel_args* args) 
     c.b_batch = c.K * c.N;
   } else {
     c.M = c.K ? bk_numel(a) / c.K : bk_dims_product(a, 0, a->rank - 1);
+  }
+  if (last_row) { /* a [M, K] -> out [1, N]: the last row only (the LM head of a prefill) */
+    if (a->rank != 2 || b->rank != 2 || c.M < 1)
+      return bitnetk__fail(call, args, BITNET_ERR_INTERNAL, "last_row expects a [M, K] and a 2-D b");
+    c.a += (c.M - 1) * c.K;
+    c.M = 1;
   }
   c.a_batch = c.M * c.K;
   c.o_batch = c.M * c.N;

@@ -75,8 +75,9 @@ func @f(%a: tensor<2 x 3 x f32>, %b: tensor<3 x 4 x f32>, %c: tensor<4 x 3 x f32
 )",
                        "in.bir");
   const auto& ops = m->function("f")->ops();
-  EXPECT_EQ(encodeKernelAttrs(*ops[0]).ints, (std::vector<int64_t>{0}));
-  EXPECT_EQ(encodeKernelAttrs(*ops[1]).ints, (std::vector<int64_t>{1}));
+  // [transpose_b, last_row], both defaulting to false.
+  EXPECT_EQ(encodeKernelAttrs(*ops[0]).ints, (std::vector<int64_t>{0, 0}));
+  EXPECT_EQ(encodeKernelAttrs(*ops[1]).ints, (std::vector<int64_t>{1, 0}));
   EXPECT_TRUE(encodeKernelAttrs(*ops[1]).floats.empty());
 }
 
