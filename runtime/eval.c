@@ -5,11 +5,36 @@
 
 #include "runtime/internal.h"
 
-/* Calls forward on tokens [0, count) at position pos, logits into `logits` (count rows). */
-static bitnet_status run_chunk(bitnet_session* s, const int32_t* tokens, int64_t count,
+/* @forward_last (targets/passes/LastRowLogits.cpp): @forward with the logits of the last row
+ * only, for evals that want no other row. Used when it has forward's inputs and states, logits
+ * f32 [1, vocab] and needs no more scratch than forward (sessions size it for forward);
+ * otherwise -1 and forward serves every mode. */
+int64_t bitnet_rt_last_row_function(const bitnet_model_desc* d) {
+  if (!d->is_lm || d->num_functions < 2) return -1;
+  const bitnet_function_desc* f = &d->functions[0];
+  for (int64_t i = 1; i < d->num_functions; ++i) {
+    const bitnet_function_desc* g = &d->functions[i];
+    if (!g->name || strcmp(g->name, "forward_last") != 0) continue;
+    const bitnet_tensor_desc* out = g->num_outputs == 1 ? &g->outputs[0] : NULL;
+    int ok = g->entry && g->num_inputs == f->num_inputs && g->num_states == f->num_states &&
+             g->scratch_bytes <= f->scratch_bytes && out && out->dtype == BITNET_F32 &&
+             out->rank == 2 && out->dims[0] == 1 && out->dims[1] == d->vocab_size;
+    for (int64_t k = 0; ok && k < g->num_inputs; ++k)
+      ok = g->inputs[k].dtype == f->inputs[k].dtype && g->inputs[k].rank == f->inputs[k].rank;
+    for (int64_t k = 0; ok && k < g->num_states; ++k)
+      ok = g->states[k].dtype == f->states[k].dtype && g->states[k].rank == f->states[k].rank &&
+           memcmp(g->states[k].dims, f->states[k].dims, (size_t)f->states[k].rank * sizeof(int64_t)) == 0;
+    return ok ? i : -1;
+  }
+  return -1;
+}
+
+/* Calls function fn (forward: count rows of logits; forward_last: the last row's) on tokens
+ * [0, count) at position pos. */
+static bitnet_status run_chunk(bitnet_session* s, int64_t fn, const int32_t* tokens, int64_t count,
                                int64_t pos, float* logits) {
   const bitnet_model* m = s->model;
-  const bitnet_function_desc* f = &m->desc->functions[0];
+  const bitnet_function_desc* f = &m->desc->functions[fn];
   s->dims[m->seq_dim] = count;
   void* inputs[2] = {(void*)tokens, &pos}; /* generated code never writes its inputs */
   void* outputs[1] = {logits};
@@ -75,14 +100,22 @@ bitnet_status bitnet__public_eval(bitnet_session* s, const int32_t* tokens, int6
 
   /* n_past moves only when every chunk succeeded: a failed eval leaves the session as it was
    * (rows written past n_past are overwritten by the next eval). */
+  /* Unless every row is wanted, the last row's logits come from @forward_last (the LM head
+   * on one row) when the model has it. The rows land in the caller's buffer when they are
+   * exactly what it asked for, else in the session's, and the last row is copied from there. */
+  const int64_t fn = mode != BITNET_LOGITS_ALL && s->model->last_row_fn > 0 ? s->model->last_row_fn : 0;
   for (int64_t done = 0; done < n;) {
     const int64_t count = n - done < d->max_batch ? n - done : d->max_batch;
-    float* out = mode == BITNET_LOGITS_ALL ? logits + done * vocab : s->logits;
-    bitnet_status status = run_chunk(s, tokens + done, count, s->n_past + done, out);
+    const int last = done + count == n;
+    const int64_t rows = fn ? 1 : count;
+    float* out = mode == BITNET_LOGITS_ALL                       ? logits + done * vocab
+                 : last && mode == BITNET_LOGITS_LAST && rows == 1 ? logits
+                                                                   : s->logits;
+    bitnet_status status = run_chunk(s, fn, tokens + done, count, s->n_past + done, out);
     if (status != BITNET_OK) return status;
     done += count;
-    if (done == n && mode == BITNET_LOGITS_LAST)
-      memcpy(logits, s->logits + (count - 1) * vocab, (size_t)vocab * sizeof(float));
+    if (last && mode == BITNET_LOGITS_LAST && out != logits)
+      memcpy(logits, s->logits + (rows - 1) * vocab, (size_t)vocab * sizeof(float));
   }
   s->n_past += n;
   return BITNET_OK;

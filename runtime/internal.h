@@ -35,6 +35,7 @@ struct bitnet_model {
   const bitnet_model_desc* desc;
   int64_t max_context;     /* min(desc->max_context, every state's capacity); 0 if not an LM */
   int64_t seq_dim;         /* index of the tokens' dynamic dim in desc->dim_names (LM only) */
+  int64_t last_row_fn;     /* @forward_last's index (eval.c), or -1: forward serves every mode */
   const uint8_t* weights;  /* the blob: embedded, or inside weights_map */
   void* weights_map;       /* mmap of the external weights file, or NULL */
   size_t weights_map_bytes;
@@ -80,6 +81,9 @@ bitnet_status bitnet_rt_session_fail(bitnet_session* session, bitnet_status stat
                                      const char* format, ...) __attribute__((format(printf, 3, 4)));
 /* Checks an options/info struct_size: 0 and garbage are errors, smaller than version 1 too. */
 int bitnet_rt_struct_size_ok(size_t struct_size, size_t version1_size);
+
+/* eval.c: the index of @forward_last when it can stand in for forward's last row, else -1. */
+int64_t bitnet_rt_last_row_function(const bitnet_model_desc* desc);
 
 /* model.c: model_open over any descriptor (the public one passes &bitnet__model). */
 bitnet_status bitnet_rt_model_open(const bitnet_model_desc* desc,

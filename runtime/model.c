@@ -174,6 +174,7 @@ bitnet_status bitnet_rt_model_open(const bitnet_model_desc* desc,
   m->desc = desc;
   m->max_context = max_context;
   m->seq_dim = seq_dim;
+  m->last_row_fn = bitnet_rt_last_row_function(desc);
   if (pthread_mutex_init(&m->lock, NULL) != 0) {
     free(m);
     bitnet_rt_message(error, error_size, "model_open: cannot create a mutex");

@@ -15,6 +15,11 @@ namespace bitnetc::target {
 enum class EmitKind { Lib, Static, Obj, LlvmIr, Asm, Bir };
 enum class WeightsMode { Embed, External };
 
+// --lm-head: the logits matmul's weights as the checkpoint has them (bf16, exact), or int8 per
+// row with f32 row scales (targets/passes/QuantizeLmHead.cpp).
+enum class LmHead { Keep, Int8 };
+LmHead lmHeadFromName(const std::string& name);  // "bf16" (= Keep), "int8"; throws otherwise
+
 struct BackendOptions {
   TargetInfo target;
   int optLevel = 3;               // -O0..-O3
@@ -22,6 +27,7 @@ struct BackendOptions {
   WeightsMode weights = WeightsMode::Embed;
   int64_t maxBatch = 512;         // tokens per forward call (prefill is chunked by the runtime)
   std::string kernel;             // --kernel=NAME forces a bitlinear kernel ("" = the cost model)
+  LmHead lmHead = LmHead::Keep;   // --lm-head
   // Test-only: a deliberate bug in the kernels (BITNET_FAULT_*, targets/kernels/bitnet_kernels.h;
   // bitnetc --inject-fault), to prove that the e2e tests of compiled code are sharp. 0 = none.
   int64_t fault = 0;

@@ -14,6 +14,7 @@
 #include "compiler/support/Error.h"
 #include "targets/ModelLinker.h"
 #include "targets/TargetMachine.h"
+#include "targets/passes/LmHeadPasses.h"
 #include "targets/passes/TargetPasses.h"
 #include "targets/codegen/Codegen.h"
 
@@ -40,12 +41,20 @@ CompiledModel::CompiledModel() = default;
 CompiledModel::CompiledModel(CompiledModel&&) = default;
 CompiledModel::~CompiledModel() = default;
 
+LmHead lmHeadFromName(const std::string& name) {
+  if (name == "bf16") return LmHead::Keep;
+  if (name == "int8") return LmHead::Int8;
+  fail("--lm-head: unknown form '", name, "' (bf16: the checkpoint's weights, exact; int8: per-row int8)");
+}
+
 void runTargetPasses(Module& module, const BackendOptions& options) {
   PassManagerOptions pm;
   pm.printAfterAll = options.printIrAfterAll;
   pm.timePasses = options.timePasses;
   std::ostringstream discard;
   PassManager passes(pm, options.log ? *options.log : discard);
+  if (options.lmHead == LmHead::Int8) passes.addPass(createQuantizeLmHeadPass());
+  passes.addPass(createLastRowLogitsPass());
   passes.addPass(createSelectKernelsPass(options.target, {options.kernel}));
   passes.addPass(createPackWeightsPass());
   passes.run(module);

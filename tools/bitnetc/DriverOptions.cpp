@@ -32,6 +32,8 @@ const char* const kUsage =
     "  --const-input NAME=FILE   ONNX models: the graph input NAME is the TensorProto in FILE\n"
     "  --max-batch=N             tokens per forward call; longer prefills are chunked (default 512)\n"
     "  --kernel=SPEC             force bitlinear kernels: NAME, or PATTERN=NAME per layer\n"
+    "  --lm-head=bf16|int8       LM head weights: as in the checkpoint (bf16, exact; default) or\n"
+    "                            int8 per row with f32 row scales (half the bytes; docs/PERFORMANCE.md)\n"
     "  --print-ir-after-all      print the IR after each pass and the LLVM IR after codegen and O3\n"
     "  --time-passes             time each IR pass\n"
     "  -v                        print each stage and its time\n"
@@ -107,6 +109,7 @@ DriverOptions parseDriverOptions(int argc, char** argv) {
     else if (valueOf("--name", o.name)) continue;
     else if (valueOf("--kernel", o.kernel)) continue;
     else if (valueOf("--inject-fault", v)) o.fault = kernelFault(v);
+    else if (valueOf("--lm-head", v)) o.lmHead = target::lmHeadFromName(v);
     else if (valueOf("--emit", v)) {
       o.emit = emitFromName(v);
       o.emitGiven = true;

@@ -22,6 +22,7 @@ struct DriverOptions {
   ModelInputOptions model;         // --dim, --max-seq, --const-input (ONNX models)
   int64_t maxBatch = 512;
   std::string kernel;
+  target::LmHead lmHead = target::LmHead::Keep;  // --lm-head=bf16|int8
   int64_t fault = 0;               // hidden --inject-fault=NAME (test-only): BITNET_FAULT_*
   bool verbose = false;
   PassManagerOptions passes;       // --print-ir-after-all, --time-passes, ... for the IR pipeline

@@ -41,6 +41,7 @@ int run(int argc, char** argv) {
   backend.weights = o.weights;
   backend.maxBatch = o.maxBatch;
   backend.kernel = o.kernel;
+  backend.lmHead = o.lmHead;
   backend.fault = o.fault;
   backend.printIrAfterAll = o.passes.printAfterAll;
   backend.timePasses = o.passes.timePasses;
