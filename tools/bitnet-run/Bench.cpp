@@ -3,8 +3,13 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "compiler/support/Error.h"
 
@@ -45,6 +50,68 @@ double decodeOnce(LanguageModel& model, const std::vector<int32_t>& ids) {
   return secondsSince(start);
 }
 
+// ---- STREAM-like read bandwidth, measured in the same run as the model ----
+// A 1 GiB buffer (far past any cache) summed as 64-bit words; the widest loads the host has
+// (target_clones), eight independent sums so the adds never limit the loads.
+constexpr int64_t kBandwidthBytes = int64_t(1) << 30;
+constexpr int kBandwidthPasses = 5;
+
+__attribute__((target_clones("avx512f", "avx2", "default"))) uint64_t sumWords(const uint64_t* p, int64_t n) {
+  uint64_t s[8] = {};
+  for (int64_t i = 0; i + 8 <= n; i += 8)
+    for (int j = 0; j < 8; ++j) s[j] += p[i + j];
+  return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+}
+
+struct Bandwidth {
+  int64_t threads = 1;
+  std::vector<double> gbPerSecond;  // one per pass
+  double median() const {
+    std::vector<double> s = gbPerSecond;
+    std::sort(s.begin(), s.end());
+    const size_t n = s.size();
+    return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+  }
+};
+
+// kBandwidthPasses passes over the buffer, each split into `threads` contiguous slices read by
+// one thread each (the caller reads the first); a pass's time runs from its start to the last
+// slice done.
+Bandwidth readBandwidth(const uint64_t* buf, int64_t words, int64_t threads) {
+  Bandwidth b;
+  b.threads = threads;
+  std::atomic<uint64_t> sink{0};
+  for (int pass = 0; pass < kBandwidthPasses; ++pass) {
+    const int64_t per = (words / threads) & ~int64_t(7);
+    const auto start = std::chrono::steady_clock::now();
+    std::vector<std::thread> workers;
+    for (int64_t t = 1; t < threads; ++t)
+      workers.emplace_back([&, t] { sink += sumWords(buf + t * per, per); });
+    sink += sumWords(buf, per);
+    for (std::thread& w : workers) w.join();
+    const double seconds = secondsSince(start);
+    b.gbPerSecond.push_back(double(per * threads) * 8.0 / seconds / 1e9);
+  }
+  if (sink.load() == 0x5eed) std::fprintf(stderr, " ");  // keeps the sums alive
+  return b;
+}
+
+// Read bandwidth with 1 thread and with the bench's threads (when more than one).
+std::vector<Bandwidth> measureBandwidth(int64_t threads) {
+  const int64_t words = kBandwidthBytes / 8;
+  std::unique_ptr<uint64_t, decltype(&std::free)> buf(
+      static_cast<uint64_t*>(std::aligned_alloc(64, size_t(kBandwidthBytes))), &std::free);
+  if (!buf) fail("--bench: cannot allocate ", kBandwidthBytes, " bytes for the bandwidth measurement");
+  for (int64_t i = 0; i < words; ++i) buf.get()[i] = uint64_t(i);  // faults every page in
+  std::vector<Bandwidth> out{readBandwidth(buf.get(), words, 1)};
+  if (threads > 1) out.push_back(readBandwidth(buf.get(), words, threads));
+  return out;
+}
+
+nlohmann::ordered_json bandwidthJson(const Bandwidth& b) {
+  return {{"threads", b.threads}, {"gb_per_second", b.gbPerSecond}, {"median_gb_per_second", b.median()}};
+}
+
 int64_t peakRssBytes() {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
@@ -81,8 +148,14 @@ void bench(LanguageModel& model, const RunOptions& options, double loadSeconds) 
                    decode.seconds.back());
   }
   model.reset();
-  const double weightGBs = double(f.weightBytes) * decode.tokensPerSecond() / 1e9;
-  const int64_t rss = peakRssBytes();
+  const int64_t rss = peakRssBytes();  // before the bandwidth buffer
+  const std::vector<Bandwidth> bw = measureBandwidth(f.threads);
+  const double bandwidth = bw.back().median();  // at the bench's thread count
+  // Every weight is read once per decode token (the tied embedding table is the LM head).
+  const int64_t bytesPerToken = f.weightBytes;
+  const double weightGBs = double(bytesPerToken) * decode.tokensPerSecond() / 1e9;
+  const double rooflineTokens = bandwidth * 1e9 / double(bytesPerToken);
+  const double fraction = weightGBs / bandwidth;
 
   if (options.json) {
     nlohmann::ordered_json j = {{"model", options.model},
@@ -96,8 +169,14 @@ void bench(LanguageModel& model, const RunOptions& options, double loadSeconds) 
                         {"repeats", options.benchRepeat},
                         {"prefill", runsJson(prefill)},
                         {"decode", runsJson(decode)},
+                        {"decode_weight_bytes_per_token", bytesPerToken},
                         {"decode_weight_gb_per_second", weightGBs},
+                        {"read_bandwidth_bytes", kBandwidthBytes},
+                        {"read_bandwidth", nlohmann::ordered_json::array()},
+                        {"decode_roofline_tokens_per_second", rooflineTokens},
+                        {"decode_roofline_fraction", fraction},
                         {"peak_rss_bytes", rss}};
+    for (const Bandwidth& b : bw) j["read_bandwidth"].push_back(bandwidthJson(b));
     std::printf("%s\n", j.dump().c_str());
     return;
   }
@@ -112,6 +191,11 @@ void bench(LanguageModel& model, const RunOptions& options, double loadSeconds) 
   const std::string pp = "prefill " + std::to_string(prefill.tokens), tg = "decode " + std::to_string(decode.tokens);
   std::printf("| %-14s | %12.2f | %12.6f | %12s |\n", pp.c_str(), prefill.tokensPerSecond(), prefill.median(), "");
   std::printf("| %-14s | %12.2f | %12.6f | %12.3f |\n", tg.c_str(), decode.tokensPerSecond(), decode.median(), weightGBs);
+  std::printf("\nread bandwidth (%d passes over %.0f MiB, median):", kBandwidthPasses,
+              double(kBandwidthBytes) / (1024.0 * 1024.0));
+  for (const Bandwidth& b : bw) std::printf(" %.2f GB/s at %lld thread%s;", b.median(), (long long)b.threads, b.threads > 1 ? "s" : "");
+  std::printf("\nweights per decode token %.3f MB: roofline %.2f tokens/s at %.2f GB/s; decode reaches %.1f%%\n",
+              double(bytesPerToken) / 1e6, rooflineTokens, bandwidth, 100.0 * fraction);
   std::printf("\npeak RSS  %.1f MiB\n", double(rss) / (1024.0 * 1024.0));
 }
 

@@ -3,7 +3,10 @@
 //   decode:  --bench-decode M evals of one id each from an empty cache (logits of each);
 // each --bench-repeat R times after one untimed warm-up, reporting the median. Decode also gives
 // the weights' bandwidth: bitnet_model_info.weight_bytes (every weight is read once per token)
-// times tokens/s. A table on stdout, or one JSON object with --json.
+// times tokens/s. Then a STREAM-like read of a 1 GiB buffer (5 passes, median) at 1 thread and at
+// the model's thread count gives the read bandwidth of this run, the decode roofline (bandwidth /
+// weight bytes per token) and the fraction of it decode reached. A table on stdout, or one JSON
+// object with --json.
 #pragma once
 #include "tools/bitnet-run/LanguageModel.h"
 #include "tools/bitnet-run/Options.h"
