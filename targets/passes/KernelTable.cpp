@@ -46,9 +46,14 @@ std::string bitlinearKernelNames() {
 // one shape rule from the same measurements: below K = 512 (two 256-column blocks) the zmm
 // GEMV's per-row-group cost (16 accumulators and their reduction) outweighs its width, and the
 // ymm form of the AVX-512 VNNI code is faster. The MAD kernels need K <= 2^22 (int32 lanes).
+// And the padding rule: mad_2bit rounds K up to whole 256-column blocks; where that adds more
+// than 1/8 of the bytes (K < 228, or e.g. K = 300: 512), the padded layout reads more memory
+// than it saves in instructions, and the MAD kernels are not chosen (2B-4T's 2560 and 6912 are
+// whole blocks; 3200 pads by 4%).
 static int shapeRank(const BitlinearKernel& k, int64_t N, int64_t K) {
   (void)N;
   if (k.layout == kLayoutMad2 && K > (int64_t(1) << 22)) return -1;
+  if (k.layout == kLayoutMad2 && (K + 255) / 256 * 256 * 8 > K * 9) return -1;
   if (k.name == "mad_avx512vnni" && K < 512) return 44;
   return k.rank;
 }

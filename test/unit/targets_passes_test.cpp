@@ -143,7 +143,11 @@ TEST(TargetPasses, KernelTable) {
                                   2048, 256).name,
             "mad_avx512vnni_ymm");
   EXPECT_EQ(chooseBitlinearKernel(fakeTarget(Arch::AArch64, {}), 4, 4).name, "hf2");
-  EXPECT_EQ(chooseBitlinearKernel(fakeTarget(Arch::AArch64, {"neon", "dotprod"}), 64, 64).name, "mad_neondot");
+  EXPECT_EQ(chooseBitlinearKernel(fakeTarget(Arch::AArch64, {"neon", "dotprod"}), 64, 1024).name, "mad_neondot");
+  // The padding rule: K = 64 or 300 would read 4x or 1.7x the bytes in mad_2bit.
+  EXPECT_EQ(chooseBitlinearKernel(fakeTarget(Arch::AArch64, {"neon", "dotprod"}), 64, 64).name, "hf2");
+  EXPECT_EQ(chooseBitlinearKernel(fakeTarget(Arch::X86_64, {"avx2"}), 256, 300).name, "hf2");
+  EXPECT_EQ(chooseBitlinearKernel(fakeTarget(Arch::X86_64, {"avx2"}), 256, 3200).name, "mad_avx2");
   EXPECT_EQ(bitlinearKernelNames(),
             "hf2, i8, mad, mad_avx2, mad_avxvnni, mad_avx512vnni, mad_avx512vnni_ymm, mad_neondot");
   EXPECT_EQ(findBitlinearKernel("nope"), nullptr);
