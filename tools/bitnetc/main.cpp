@@ -70,7 +70,6 @@ int run(int argc, char** argv) {
 
   target::compileModule(*module, backend, o.emit, o.output);
   progress.done();
-  return 0;
   if (o.verbose) {  // select-kernels' choice, per kernel (the IR carries it per layer)
     std::map<std::string, int64_t> kernels;
     for (const auto& f : module->functions())
@@ -78,6 +77,7 @@ int run(int argc, char** argv) {
         if (op->opcode == "bitlinear" && op->attrs.has("kernel")) ++kernels[op->attrs.getString("kernel")];
     for (const auto& [name, n] : kernels) std::cerr << "kernel " << name << ": " << n << " bitlinear ops\n";
   }
+  return 0;
 }
 
 }  // namespace
