@@ -45,7 +45,7 @@ TEST(InterpGeneric, UnaryRoundIsHalfToEven) {
   auto x = HostTensor::fromF32({5}, {0.5f, 1.5f, 2.5f, -0.5f, -1.5f});
   EXPECT_EQ(floats(runOp("round", {x}, f32({5}))), (std::vector<float>{0, 2, 2, -0.0f, -2}));
   auto c = runOp("cast", {x}, TensorType::of(DType::I32, {5}), [] { AttributeList a; a.set("to", std::string("i32")); return a; }());
-  EXPECT_EQ(i32s(c), (std::vector<int32_t>{0, 2, 2, 0, -2}));
+  EXPECT_EQ(i32s(c), (std::vector<int32_t>{0, 1, 2, 0, -1}));  // cast truncates toward zero (ONNX)
   auto big = HostTensor::fromF32({2}, {300.0f, -300.0f});
   AttributeList to8;
   to8.set("to", std::string("i8"));
