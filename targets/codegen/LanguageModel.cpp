@@ -30,7 +30,12 @@ std::map<std::string, int64_t> planningBounds(const Module& module, const Functi
                                               int64_t maxBatch) {
   std::map<std::string, int64_t> bounds;
   for (const auto& [name, max] : module.dims()) bounds[name] = max;
-  if (auto lm = findLanguageModel(module, maxBatch); lm && lm->forward == &function)
+  // The runtime calls @forward and @forward_last (the last-row-logits pass) alike, with chunks
+  // of at most max_batch tokens; @forward_last planned at the context length used to need more
+  // scratch than @forward, and the runtime then refused it (every prefill paid the LM head on
+  // every row).
+  if (auto lm = findLanguageModel(module, maxBatch);
+      lm && (lm->forward == &function || function.name() == "forward_last"))
     bounds[lm->seqDim] = lm->maxBatch;
   return bounds;
 }

@@ -1,7 +1,8 @@
 // Recognizes the language-model shape of docs/IR.md (module attribute `architecture` and a
 // function @forward(%tokens: tensor<?seq x i32>, %pos: tensor<i64>) -> (tensor<?seq x V x f32>))
 // and gives the bounds the memory plan uses for each dynamic dim: an LM's forward is called with
-// at most max_batch tokens (the runtime splits longer prefills), every other dim at its bound.
+// at most max_batch tokens (the runtime splits longer prefills), and so is @forward_last; every
+// other dim at its bound.
 #pragma once
 #include <cstdint>
 #include <map>
