@@ -608,7 +608,7 @@ std::vector<OpDef> makeOpDefs() {
       {"clip", 1, 1, {{"min", K::Float, true}, {"max", K::Float, true}}, {}, clip},
       {"cast", 1, 1, {{"to", K::String, true}}, {}, cast},
       {"softmax", 1, 1, {{"axis", K::Int, true}}, {}, softmax},
-      {"matmul", 2, 1, {{"transpose_b", K::Bool, false}, {"last_row", K::Bool, false}}, {}, matmul},
+      {"matmul", 2, 1, {{"transpose_b", K::Bool, false}, {"last_row", K::Bool, false}, {"f32_sum", K::Bool, false}}, {}, matmul},
       {"transpose", 1, 1, {{"perm", K::Ints, true}}, {}, transpose},
       {"reshape", 1, 1, {{"shape", K::Ints, true}}, {}, reshape},
       {"concat", -1, 1, {{"axis", K::Int, true}}, {}, concat},

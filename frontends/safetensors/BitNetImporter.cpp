@@ -135,6 +135,7 @@ class GraphBuilder {
     Value* head = lmHead();
     AttributeList mm;
     mm.set("transpose_b", true);
+    mm.set("f32_sum", true);  // full precision in f32, the order a memory-bound GEMV runs (docs/IR.md)
     Value* logits = f_->add("matmul", {normed, head}, "logits", act(c_.vocabSize), std::move(mm));
     f_->setOutputs({logits});
   }

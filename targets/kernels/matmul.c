@@ -13,7 +13,13 @@
  * dotted with every row of a while the block of MM_ROWS rows stays in L2. Otherwise
  * out[m, cols] accumulates a[m, k] * b[k, cols] over column blocks into s[k mod 16][col].
  * last_row: a [M, K] -> [1, N], the last row of a only (a prefill that wants the last logits).
- * Attributes: ints = [transpose_b, last_row]. */
+ * f32_sum (the LM head's order, docs/IR.md): f32 instead of f64, 32 partial sums over k mod 32,
+ * each product rounded to f32 and then added (no contraction: the file is built with
+ * -ffp-contract=off), halving folds. A bf16 weight widens to f32 with one shift and a 16-lane f32
+ * vector does a 16-lane multiply and add, so the GEMV streams its table at memory speed; the
+ * transposed form walks the rows of b one after another (one sequential stream: measured 92-104%
+ * of the read bandwidth, where two or more rows side by side got 50-70%).
+ * Attributes: ints = [transpose_b, last_row, f32_sum]. */
 #include "targets/kernels/kernel_util.h"
 #include "targets/kernels/matmul_order.h"
 
@@ -30,6 +36,10 @@
 #endif
 
 typedef float mm_v8f __attribute__((vector_size(32)));
+typedef float mm_v16f __attribute__((vector_size(64)));
+typedef uint16_t mm_v16h __attribute__((vector_size(32)));
+typedef uint32_t mm_v16u __attribute__((vector_size(64)));
+typedef int8_t mm_v16c __attribute__((vector_size(16)));
 typedef double mm_v8d __attribute__((vector_size(64)));
 typedef uint16_t mm_v8h __attribute__((vector_size(16)));
 typedef uint32_t mm_v8u __attribute__((vector_size(32)));
@@ -222,6 +232,101 @@ static void mm_trans_range(void* vctx, int64_t begin, int64_t end) {
   }
 }
 
+/* ---- f32_sum: 32 f32 partials over k mod 32 (docs/IR.md), products rounded, then added ---- */
+
+#define MM32_LANES 32
+
+/* 16 elements of b widened exactly to f32. */
+static inline mm_v16f mm32_load16(int64_t btype, const uint8_t* b, int64_t i) {
+  mm_v16f f;
+  if (btype == BITNET_BF16) {
+    mm_v16h h;
+    memcpy(&h, (const uint16_t*)b + i, sizeof h);
+    const mm_v16u u = __builtin_convertvector(h, mm_v16u) << 16;
+    memcpy(&f, &u, sizeof f);
+  } else if (btype == BITNET_I8) {
+    mm_v16c c;
+    memcpy(&c, (const int8_t*)b + i, sizeof c);
+    f = __builtin_convertvector(c, mm_v16f);
+  } else if (btype == BITNET_F32) {
+    memcpy(&f, (const float*)b + i, sizeof f);
+  } else {
+    float t[16];
+    for (int j = 0; j < 16; ++j) t[j] = mm_load(btype, b, i + j);
+    memcpy(&f, t, sizeof f);
+  }
+  return f;
+}
+
+/* f32 dot product of a[0..K) and b's elements [off, off + K) in the f32_sum order. */
+static float mm32_dot(const float* a, int64_t btype, const uint8_t* b, int64_t off, int64_t K) {
+  mm_v16f s0 = {0}, s1 = {0}; /* s0 lane j = s_j, s1 lane j = s_{16+j}; every partial from +0 */
+  int64_t k = 0;
+  for (; k + MM32_LANES <= K; k += MM32_LANES) {
+    mm_v16f x0, x1;
+    memcpy(&x0, a + k, sizeof x0);
+    memcpy(&x1, a + k + 16, sizeof x1);
+    const mm_v16f p0 = x0 * mm32_load16(btype, b, off + k), p1 = x1 * mm32_load16(btype, b, off + k + 16);
+    s0 = s0 + p0;
+    s1 = s1 + p1;
+  }
+  float s[MM32_LANES];
+  memcpy(s, &s0, sizeof s0);
+  memcpy(s + 16, &s1, sizeof s1);
+  /* The last K % 32 products go to s_0 ..; the other partials are left as they are. */
+  for (int64_t j = 0; k + j < K; ++j) {
+    const float p = a[k + j] * mm_load(btype, b, off + k + j);
+    s[j] = s[j] + p;
+  }
+  for (int w = MM32_LANES / 2; w >= 1; w /= 2)
+    for (int j = 0; j < w; ++j) s[j] = s[j] + s[j + w];
+  return s[0];
+}
+
+/* transpose_b, f32_sum: task = (batch, block of MM_ROWS rows of b); rows of b one at a time
+ * against every row of a (for one row of a: one sequential stream over the table). */
+static void mm32_trans_range(void* vctx, int64_t begin, int64_t end) {
+  const mm_ctx* c = (const mm_ctx*)vctx;
+  const int64_t K = c->K, N = c->N;
+  for (int64_t t = begin; t < end; ++t) {
+    const int64_t batch = t / c->blocks, n0 = MM_ROWS * (t % c->blocks);
+    const int64_t n1 = n0 + MM_ROWS < N ? n0 + MM_ROWS : N;
+    const float* a = c->a + batch * c->a_batch;
+    float* o = c->o + batch * c->o_batch;
+    for (int64_t m = 0; m < c->M; ++m)
+      for (int64_t n = n0; n < n1; ++n)
+        o[m * N + n] = mm32_dot(a + m * K, c->btype, c->b, batch * c->b_batch + n * K, K);
+  }
+}
+
+/* b [K, N], f32_sum: task = (batch, block of MM_COLS columns); per column the 32 partials. */
+static void mm32_plain_range(void* vctx, int64_t begin, int64_t end) {
+  const mm_ctx* c = (const mm_ctx*)vctx;
+  const int64_t K = c->K, N = c->N;
+  float s[MM32_LANES][MM_COLS];
+  for (int64_t t = begin; t < end; ++t) {
+    const int64_t batch = t / c->blocks, n0 = MM_COLS * (t % c->blocks);
+    const int64_t n = N - n0 < MM_COLS ? N - n0 : MM_COLS;
+    for (int64_t m = 0; m < c->M; ++m) {
+      const float* a = c->a + batch * c->a_batch + m * K;
+      float* o = c->o + batch * c->o_batch + m * N + n0;
+      memset(s, 0, sizeof s);
+      for (int64_t k = 0; k < K; ++k) {
+        const int64_t off = batch * c->b_batch + k * N + n0;
+        float* sj = s[k & (MM32_LANES - 1)];
+        for (int64_t i = 0; i < n; ++i) {
+          const float p = a[k] * mm_load(c->btype, c->b, off + i);
+          sj[i] = sj[i] + p;
+        }
+      }
+      for (int w = MM32_LANES / 2; w >= 1; w /= 2)
+        for (int j = 0; j < w; ++j)
+          for (int64_t i = 0; i < n; ++i) s[j][i] = s[j][i] + s[j + w][i];
+      for (int64_t i = 0; i < n; ++i) o[i] = s[0][i];
+    }
+  }
+}
+
 /* s[i] += x * b[i] for the columns i < n. */
 static void axpy_f64(double* restrict s, float x, const float* restrict b, int64_t n) {
   MM_EXACT_FMA
@@ -266,6 +371,7 @@ int64_t bitnetk_matmul(const bitnet_call* call, const bitnet_kernel_args* args) 
   if (args->operands[1].dtype == BITNET_TERNARY) return bitnetk__matmul_ternary(call, args);
   const bitnet_tensor *a = &args->operands[0], *b = &args->operands[1], *o = &args->results[0];
   const int64_t trans = bk_int_attr(args, 0) != 0, last_row = bk_int_attr(args, 1) != 0;
+  const int64_t f32_sum = bk_int_attr(args, 2) != 0;
   if (a->dtype != BITNET_F32 || !(bk_is_float(b->dtype) || b->dtype == BITNET_I8) || a->rank < 1 || b->rank < 2 ||
       o->dtype != BITNET_F32)
     return bitnetk__fail(call, args, BITNET_ERR_INTERNAL, "expects a f32 [..., K] and b float [.., K, N]");
@@ -300,10 +406,10 @@ int64_t bitnetk_matmul(const bitnet_call* call, const bitnet_kernel_args* args) 
   if (bk_numel(o) == 0) return 0;
   if (trans) {
     c.blocks = (c.N + MM_ROWS - 1) / MM_ROWS;
-    bk_parallel_for(call, batches * c.blocks, MM_ROWS * c.M * c.K, mm_trans_range, &c);
+    bk_parallel_for(call, batches * c.blocks, MM_ROWS * c.M * c.K, f32_sum ? mm32_trans_range : mm_trans_range, &c);
   } else {
     c.blocks = (c.N + MM_COLS - 1) / MM_COLS;
-    bk_parallel_for(call, batches * c.blocks, MM_COLS * c.M * c.K, mm_plain_range, &c);
+    bk_parallel_for(call, batches * c.blocks, MM_COLS * c.M * c.K, f32_sum ? mm32_plain_range : mm_plain_range, &c);
   }
   return 0;
 }

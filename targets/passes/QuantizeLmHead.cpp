@@ -68,6 +68,7 @@ class QuantizeLmHeadPass : public Pass {
     // The new matmul goes before the head, which becomes the mul (keeping the output's value).
     AttributeList mm;
     mm.set("transpose_b", true);
+    if (head->attrs.getBool("f32_sum", false)) mm.set("f32_sum", true);
     Op* q8 = f->insertOpBefore(head, "matmul", {head->operand(0), qw},
                                {{head->result(0)->name + ".q8", head->result(0)->type}}, std::move(mm));
     head->opcode = "mul";

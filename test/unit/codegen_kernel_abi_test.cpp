@@ -70,14 +70,16 @@ TEST(CodegenKernelAbi, MatmulTransposeDefault) {
 func @f(%a: tensor<2 x 3 x f32>, %b: tensor<3 x 4 x f32>, %c: tensor<4 x 3 x f32>) -> (tensor<2 x 4 x f32>, tensor<2 x 4 x f32>) {
   %x = matmul(%a, %b) : tensor<2 x 4 x f32>
   %y = matmul(%a, %c) {transpose_b = true} : tensor<2 x 4 x f32>
+  %z = matmul(%a, %c) {transpose_b = true, f32_sum = true} : tensor<2 x 4 x f32>
   return %x, %y
 }
 )",
                        "in.bir");
   const auto& ops = m->function("f")->ops();
-  // [transpose_b, last_row], both defaulting to false.
-  EXPECT_EQ(encodeKernelAttrs(*ops[0]).ints, (std::vector<int64_t>{0, 0}));
-  EXPECT_EQ(encodeKernelAttrs(*ops[1]).ints, (std::vector<int64_t>{1, 0}));
+  // [transpose_b, last_row, f32_sum], all defaulting to false.
+  EXPECT_EQ(encodeKernelAttrs(*ops[0]).ints, (std::vector<int64_t>{0, 0, 0}));
+  EXPECT_EQ(encodeKernelAttrs(*ops[1]).ints, (std::vector<int64_t>{1, 0, 0}));
+  EXPECT_EQ(encodeKernelAttrs(*ops[2]).ints, (std::vector<int64_t>{1, 0, 1}));
   EXPECT_TRUE(encodeKernelAttrs(*ops[1]).floats.empty());
 }
 

@@ -3,7 +3,8 @@
 // value, transpose_b, batched b, rank-1 a, edge sizes around the 16 lanes, and the LM-head shape
 // (K = 2560, bf16) over a pool. The interpreter itself is checked against an independent
 // implementation of the documented order on inputs where the order shows (cancelling 2^40 terms),
-// and those inputs are shown to tell this order from the previous one.
+// and those inputs are shown to tell this order from the previous one. The same for f32_sum (the
+// LM head's f32 order: 32 f32 partials, products rounded then added, no fused multiply-add).
 #include "kernels_test_util.h"
 
 #include <bit>
@@ -20,9 +21,10 @@ Weight weightOf(const HostTensor& h) {
 }
 
 void checkMatmul(const HostTensor& a, const HostTensor& b, bool transposeB, bool bAsWeight, bitnet_pool* pool,
-                 const std::string& what) {
+                 const std::string& what, bool f32Sum = false) {
   AttributeList at;
   if (transposeB) at.set("transpose_b", true);
+  if (f32Sum) at.set("f32_sum", true);
   OneOp o = bAsWeight ? oneOp("matmul", {a}, at, {weightOf(b)}) : oneOp("matmul", {a, b}, at);
   const std::vector<HostTensor> inputs = bAsWeight ? std::vector<HostTensor>{a} : std::vector<HostTensor>{a, b};
   const BothOutputs both = runBoth(*o.module, inputs, pool);
@@ -40,6 +42,18 @@ float documentedOrder(const std::vector<float>& x, const std::vector<float>& w) 
   for (int width = 8; width >= 1; width /= 2)
     for (int j = 0; j < width; ++j) s[j] = s[j] + s[j + width];
   return float(s[0]);
+}
+
+// The f32 order (f32_sum), written out independently of the interpreter.
+float documentedF32Order(const std::vector<float>& x, const std::vector<float>& w) {
+  float s[32] = {};
+  for (size_t k = 0; k < x.size(); ++k) {
+    volatile float p = x[k] * w[k];  // rounded to f32 before the sum, whatever the compiler flags
+    s[k % 32] = s[k % 32] + p;
+  }
+  for (int width = 16; width >= 1; width /= 2)
+    for (int j = 0; j < width; ++j) s[j] = s[j] + s[j + width];
+  return s[0];
 }
 
 // The order before issue 5: four partials over k mod 4 (of the first K - K % 4), the tail into s_0.
@@ -186,4 +200,77 @@ TEST(KernelsMatmul, LastRowOnly) {
                   std::bit_cast<uint32_t>(all.expected[0].as<float>()[(M - 1) * 70 + n]))
             << "M=" << M << " n=" << n;
     }
+}
+
+TEST(KernelsMatmul, F32SumEdgeSizesEveryBType) {
+  uint32_t seed = 2000;
+  for (DType bt : {DType::F32, DType::BF16, DType::F16, DType::I8})
+    for (int64_t K : {1, 15, 16, 17, 31, 32, 33, 63, 64, 65, 257, 2560})
+      for (int64_t N : {1, 5, 17, 70})
+        for (int64_t M : {1, 3})
+          for (bool trans : {false, true}) {
+            const HostTensor a = wideTensor(DType::F32, {M, K}, ++seed);
+            const HostTensor b = bt == DType::I8 ? randomTensor(bt, trans ? std::vector<int64_t>{N, K} : std::vector<int64_t>{K, N}, ++seed)
+                                                 : wideTensor(bt, trans ? std::vector<int64_t>{N, K} : std::vector<int64_t>{K, N}, ++seed);
+            checkMatmul(a, b, trans, (K + N) % 2 == 0, nullptr,
+                        std::string("f32_sum ") + std::string(dtypeName(bt)) + " M=" + std::to_string(M) +
+                            " K=" + std::to_string(K) + " N=" + std::to_string(N) + (trans ? " transposed" : ""),
+                        /*f32Sum=*/true);
+          }
+}
+
+TEST(KernelsMatmul, F32SumLmHeadShapeOverAPoolAndLastRow) {
+  Pool pool(3);
+  const HostTensor table = randomTensor(DType::BF16, {4099, 2560}, 70, -0.1, 0.1);
+  for (int64_t M : {1, 6})
+    checkMatmul(randomTensor(DType::F32, {M, 2560}, 71 + uint32_t(M), -3.0, 3.0), table, true, true, pool.pool,
+                "f32_sum logits M=" + std::to_string(M), /*f32Sum=*/true);
+  const HostTensor a = randomTensor(DType::F32, {5, 2560}, 80, -3.0, 3.0);
+  AttributeList at;
+  at.set("transpose_b", true);
+  at.set("last_row", true);
+  at.set("f32_sum", true);
+  OneOp o = oneOp("matmul", {a}, at, {weightOf(table)});
+  const BothOutputs both = runBoth(*o.module, {a}, pool.pool);
+  ASSERT_EQ(both.actual[0].shape, (std::vector<int64_t>{1, 4099}));
+  EXPECT_TRUE(bitExact(both.actual[0], both.expected[0]));
+}
+
+TEST(KernelsMatmul, F32SumInterpreterSumsInTheDocumentedOrder) {
+  // Wide-range values: the f32 order differs from the f64 order and from a fused multiply-add
+  // of the same lanes on many sums, and the interpreter (and the kernel) match the f32 order.
+  int64_t differFromF64 = 0, differFromFused = 0, total = 0;
+  uint32_t seed = 3000;
+  for (DType bt : {DType::F32, DType::BF16})
+    for (int64_t K : {1, 31, 32, 33, 100, 2560}) {
+      const int64_t M = 2, N = 41;
+      const HostTensor a = wideTensor(DType::F32, {M, K}, ++seed);
+      const HostTensor b = wideTensor(bt, {N, K}, ++seed);
+      AttributeList at;
+      at.set("transpose_b", true);
+      at.set("f32_sum", true);
+      OneOp o = oneOp("matmul", {a}, at, {weightOf(b)});
+      const BothOutputs both = runBoth(*o.module, {a});
+      EXPECT_TRUE(bitExact(both.actual[0], both.expected[0])) << "K=" << K;
+      for (int64_t m = 0; m < M; ++m)
+        for (int64_t n = 0; n < N; ++n) {
+          std::vector<float> x(static_cast<size_t>(K)), w(static_cast<size_t>(K));
+          for (int64_t k = 0; k < K; ++k) {
+            x[size_t(k)] = a.as<float>()[m * K + k];
+            w[size_t(k)] = widened(b, n * K + k);
+          }
+          const float want = documentedF32Order(x, w), got = both.expected[0].as<float>()[m * N + n];
+          ASSERT_EQ(std::bit_cast<uint32_t>(got), std::bit_cast<uint32_t>(want))
+              << dtypeName(bt) << " K=" << K << " m=" << m << " n=" << n;
+          float fused[32] = {};
+          for (int64_t k = 0; k < K; ++k) fused[k % 32] = std::fma(x[size_t(k)], w[size_t(k)], fused[k % 32]);
+          for (int width = 16; width >= 1; width /= 2)
+            for (int j = 0; j < width; ++j) fused[j] = fused[j] + fused[j + width];
+          differFromFused += std::bit_cast<uint32_t>(fused[0]) != std::bit_cast<uint32_t>(want);
+          differFromF64 += std::bit_cast<uint32_t>(documentedOrder(x, w)) != std::bit_cast<uint32_t>(want);
+          ++total;
+        }
+    }
+  EXPECT_GT(differFromF64, total / 4) << differFromF64 << " of " << total;
+  EXPECT_GT(differFromFused, total / 10) << differFromFused << " of " << total;  // measured 138 of 984
 }
