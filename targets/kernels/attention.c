@@ -128,6 +128,28 @@ typedef struct att_units {
   int64_t row;
 } att_units;
 
+/* col[e][r] = t[r][e]: an 8 x 8 transpose in three rounds of two-input shuffles (unpack pairs,
+ * pairs of pairs, halves), which the backend lowers to the target's shuffles. It replaced a
+ * scalar copy that cost ~8x the multiply-adds when one (row, head) unit uses the tile: decode
+ * without GQA. */
+static inline void att_transpose8(const att_v8f t[8], att_v8f col[8]) {
+  att_v8f a[8], b[8];
+  for (int i = 0; i < 8; i += 2) {
+    a[i] = __builtin_shufflevector(t[i], t[i + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+    a[i + 1] = __builtin_shufflevector(t[i], t[i + 1], 2, 10, 3, 11, 6, 14, 7, 15);
+  }
+  for (int i = 0; i < 8; i += 4) {
+    b[i] = __builtin_shufflevector(a[i], a[i + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+    b[i + 1] = __builtin_shufflevector(a[i], a[i + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+    b[i + 2] = __builtin_shufflevector(a[i + 1], a[i + 3], 0, 1, 8, 9, 4, 5, 12, 13);
+    b[i + 3] = __builtin_shufflevector(a[i + 1], a[i + 3], 2, 3, 10, 11, 6, 7, 14, 15);
+  }
+  for (int e = 0; e < 4; ++e) {
+    col[e] = __builtin_shufflevector(b[e], b[e + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+    col[e + 4] = __builtin_shufflevector(b[e], b[e + 4], 4, 5, 6, 7, 12, 13, 14, 15);
+  }
+}
+
 /* scores[i * ld + r] = f32(q_i . k_{j0 + r}) * scale for the units i < n with len > j0 and the
  * cache rows r < rows <= ATT_KEYS (rows past a unit's len are computed and never used). Each
  * dot product is the interpreter's: f64 over d = 0, 1, .. in order (products exact, so
@@ -145,14 +167,18 @@ static void att_scores(const att_units* g, const att_ctx* c, int64_t j0, int row
     /* The transposition in 8 x 8 tiles: eight rows' dims d .. d + 7 into kt[d .. d + 7][r / 8]. */
     for (int r0 = 0; r0 < ATT_KEYS; r0 += 8)
       for (int64_t d = 0; d < nd; d += 8) {
-        float tile[8][8];
+        att_v8f tile[8];
         const int64_t w = nd - d < 8 ? nd - d : 8;
-        for (int r = 0; r < 8; ++r) {
-          if (r0 + r < rows) memcpy(tile[r], g->k + (j0 + r0 + r) * g->row + d0 + d, (size_t)w * 4);
-          else memset(tile[r], 0, sizeof tile[r]);
+        for (int r = 0; r < 8; ++r) { /* a fixed-size copy is a vector load; a variable one a call */
+          memset(&tile[r], 0, sizeof tile[r]);
+          const float* src = g->k + (j0 + r0 + r) * g->row + d0 + d;
+          if (r0 + r >= rows) continue;
+          if (w == 8) memcpy(&tile[r], src, sizeof tile[r]);
+          else memcpy(&tile[r], src, (size_t)w * 4);
         }
-        for (int64_t e = 0; e < w; ++e)
-          for (int r = 0; r < 8; ++r) kt[d + e][r0 / 8][r] = tile[r][e];
+        att_v8f col[8];
+        att_transpose8(tile, col);
+        for (int64_t e = 0; e < w; ++e) kt[d + e][r0 / 8] = __builtin_convertvector(col[e], att_v8d);
       }
     for (int64_t i = 0; i < g->n; ++i) {
       if (g->u[i].len <= j0) continue;
