@@ -162,6 +162,7 @@ typedef struct mm_ctx {
   int64_t btype;
   int64_t M, K, N;
   int64_t blocks; /* tasks per batch */
+  int64_t f32_sum; /* the f32 order instead of the f64 one */
   int64_t a_batch, b_batch, o_batch; /* element strides between batches */
 } mm_ctx;
 
@@ -236,8 +237,8 @@ static void mm_trans_range(void* vctx, int64_t begin, int64_t end) {
 
 #define MM32_LANES 32
 
-/* 16 elements of b widened exactly to f32. */
-static inline mm_v16f mm32_load16(int64_t btype, const uint8_t* b, int64_t i) {
+/* 16 elements of b widened exactly to f32 (through a pointer, as mm_load8_f32). */
+static inline void mm32_load16(mm_v16f* out, int64_t btype, const uint8_t* b, int64_t i) {
   mm_v16f f;
   if (btype == BITNET_BF16) {
     mm_v16h h;
@@ -255,7 +256,7 @@ static inline mm_v16f mm32_load16(int64_t btype, const uint8_t* b, int64_t i) {
     for (int j = 0; j < 16; ++j) t[j] = mm_load(btype, b, i + j);
     memcpy(&f, t, sizeof f);
   }
-  return f;
+  *out = f;
 }
 
 /* f32 dot product of a[0..K) and b's elements [off, off + K) in the f32_sum order. */
@@ -266,7 +267,10 @@ static float mm32_dot(const float* a, int64_t btype, const uint8_t* b, int64_t o
     mm_v16f x0, x1;
     memcpy(&x0, a + k, sizeof x0);
     memcpy(&x1, a + k + 16, sizeof x1);
-    const mm_v16f p0 = x0 * mm32_load16(btype, b, off + k), p1 = x1 * mm32_load16(btype, b, off + k + 16);
+    mm_v16f w0, w1;
+    mm32_load16(&w0, btype, b, off + k);
+    mm32_load16(&w1, btype, b, off + k + 16);
+    const mm_v16f p0 = x0 * w0, p1 = x1 * w1;
     s0 = s0 + p0;
     s1 = s1 + p1;
   }
@@ -299,32 +303,22 @@ static void mm32_trans_range(void* vctx, int64_t begin, int64_t end) {
   }
 }
 
-/* b [K, N], f32_sum: task = (batch, block of MM_COLS columns); per column the 32 partials. */
-static void mm32_plain_range(void* vctx, int64_t begin, int64_t end) {
-  const mm_ctx* c = (const mm_ctx*)vctx;
-  const int64_t K = c->K, N = c->N;
+/* b [K, N], f32_sum: o[0 .. n) = a . columns b[k, col0 + i] (b's elements from boff + k * N);
+ * per column the 32 partials. */
+static void mm32_plain_cols(const mm_ctx* c, const float* a, float* o, int64_t boff, int64_t n) {
   float s[MM32_LANES][MM_COLS];
-  for (int64_t t = begin; t < end; ++t) {
-    const int64_t batch = t / c->blocks, n0 = MM_COLS * (t % c->blocks);
-    const int64_t n = N - n0 < MM_COLS ? N - n0 : MM_COLS;
-    for (int64_t m = 0; m < c->M; ++m) {
-      const float* a = c->a + batch * c->a_batch + m * K;
-      float* o = c->o + batch * c->o_batch + m * N + n0;
-      memset(s, 0, sizeof s);
-      for (int64_t k = 0; k < K; ++k) {
-        const int64_t off = batch * c->b_batch + k * N + n0;
-        float* sj = s[k & (MM32_LANES - 1)];
-        for (int64_t i = 0; i < n; ++i) {
-          const float p = a[k] * mm_load(c->btype, c->b, off + i);
-          sj[i] = sj[i] + p;
-        }
-      }
-      for (int w = MM32_LANES / 2; w >= 1; w /= 2)
-        for (int j = 0; j < w; ++j)
-          for (int64_t i = 0; i < n; ++i) s[j][i] = s[j][i] + s[j + w][i];
-      for (int64_t i = 0; i < n; ++i) o[i] = s[0][i];
+  memset(s, 0, sizeof s);
+  for (int64_t k = 0; k < c->K; ++k) {
+    float* sj = s[k & (MM32_LANES - 1)];
+    for (int64_t i = 0; i < n; ++i) {
+      const float p = a[k] * mm_load(c->btype, c->b, boff + k * c->N + i);
+      sj[i] = sj[i] + p;
     }
   }
+  for (int w = MM32_LANES / 2; w >= 1; w /= 2)
+    for (int j = 0; j < w; ++j)
+      for (int64_t i = 0; i < n; ++i) s[j][i] = s[j][i] + s[j + w][i];
+  for (int64_t i = 0; i < n; ++i) o[i] = s[0][i];
 }
 
 /* s[i] += x * b[i] for the columns i < n. */
@@ -335,7 +329,7 @@ static void axpy_f64(double* restrict s, float x, const float* restrict b, int64
 }
 
 /* b [K, N]: task = (batch, block of MM_COLS output columns); per column the sixteen partial
- * sums of the reference (k = j mod 16), folded at the end. */
+ * sums of the reference (k = j mod 16), folded at the end (or the f32 order: mm32_plain_cols). */
 static void mm_plain_range(void* vctx, int64_t begin, int64_t end) {
   const mm_ctx* c = (const mm_ctx*)vctx;
   const int64_t K = c->K, N = c->N;
@@ -347,6 +341,10 @@ static void mm_plain_range(void* vctx, int64_t begin, int64_t end) {
     for (int64_t m = 0; m < c->M; ++m) {
       const float* a = c->a + batch * c->a_batch + m * K;
       float* o = c->o + batch * c->o_batch + m * N + n0;
+      if (c->f32_sum) {
+        mm32_plain_cols(c, a, o, batch * c->b_batch + n0, n);
+        continue;
+      }
       memset(s, 0, sizeof s);
       for (int64_t k = 0; k < K; ++k) {
         const int64_t off = batch * c->b_batch + k * N + n0;
@@ -381,6 +379,7 @@ int64_t bitnetk_matmul(const bitnet_call* call, const bitnet_kernel_args* args) 
   c.b = (const uint8_t*)b->data;
   c.o = (float*)o->data;
   c.btype = b->dtype;
+  c.f32_sum = f32_sum;
   c.K = bk_last_dim(a);
   c.N = trans ? b->dims[b->rank - 2] : b->dims[b->rank - 1];
   const int64_t bK = trans ? b->dims[b->rank - 1] : b->dims[b->rank - 2];
@@ -409,7 +408,7 @@ int64_t bitnetk_matmul(const bitnet_call* call, const bitnet_kernel_args* args) 
     bk_parallel_for(call, batches * c.blocks, MM_ROWS * c.M * c.K, f32_sum ? mm32_trans_range : mm_trans_range, &c);
   } else {
     c.blocks = (c.N + MM_COLS - 1) / MM_COLS;
-    bk_parallel_for(call, batches * c.blocks, MM_COLS * c.M * c.K, f32_sum ? mm32_plain_range : mm_plain_range, &c);
+    bk_parallel_for(call, batches * c.blocks, MM_COLS * c.M * c.K, mm_plain_range, &c);
   }
   return 0;
 }
