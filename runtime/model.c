@@ -1,5 +1,6 @@
 /* model.c: model_open / model_close / model_error / model_info, and the descriptor checks that
  * let the rest of the runtime trust what generated code describes. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -230,11 +231,13 @@ bitnet_status bitnet__public_model_info(const bitnet_model* model, bitnet_model_
   if (!model) return BITNET_ERR_INVALID_ARGUMENT;
   bitnet_model* m = (bitnet_model*)model;
   if (!info) return bitnet_rt_model_fail(m, BITNET_ERR_INVALID_ARGUMENT, "model_info: info is NULL");
-  if (!bitnet_rt_struct_size_ok(info->struct_size, sizeof(bitnet_model_info)))
+  /* The first version ended at eos_ids; later fields are filled when struct_size covers them. */
+  const size_t version1 = offsetof(bitnet_model_info, decode_weight_bytes);
+  if (!bitnet_rt_struct_size_ok(info->struct_size, version1))
     return bitnet_rt_model_fail(m, BITNET_ERR_INVALID_ARGUMENT,
                                 "model_info: info->struct_size is %zu, expected "
-                                "sizeof(bitnet_model_info) = %zu",
-                                info->struct_size, sizeof(bitnet_model_info));
+                                "sizeof(bitnet_model_info) = %zu (or %zu, its first version)",
+                                info->struct_size, sizeof(bitnet_model_info), version1);
   const bitnet_model_desc* d = m->desc;
   info->name = d->name ? d->name : "";
   info->target = d->target ? d->target : "";
@@ -249,5 +252,7 @@ bitnet_status bitnet__public_model_info(const bitnet_model* model, bitnet_model_
   info->weights_external = d->weights_embedded == NULL && d->weight_bytes > 0;
   info->num_eos_ids = d->is_lm ? d->num_eos_ids : 0;
   info->eos_ids = d->is_lm && d->num_eos_ids > 0 ? d->eos_ids : NULL;
+  if (info->struct_size >= offsetof(bitnet_model_info, decode_weight_bytes) + sizeof(int64_t))
+    info->decode_weight_bytes = d->is_lm ? d->decode_weight_bytes : 0;
   return BITNET_OK;
 }

@@ -172,6 +172,8 @@ typedef struct bitnet_model_desc {
   /* The checkpoint's tokenizer.json, or NULL. */
   const uint8_t* tokenizer_json;
   int64_t tokenizer_json_bytes;
+  /* Weight bytes @forward reads per decode token (compiler/ir/WeightTraffic.h); 0 when not an LM. */
+  int64_t decode_weight_bytes;
 } bitnet_model_desc;
 
 /* ---- the external weights file: this header, then the blob at offset 4096 ---- */

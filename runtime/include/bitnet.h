@@ -94,6 +94,10 @@ typedef struct bitnet_model_info {
    * generation_config.json eos list (it may repeat eos_token_id). 0 ids: stop at eos_token_id. */
   int64_t num_eos_ids;
   const int64_t* eos_ids; /* owned by the model */
+  /* Added after the first version (filled when struct_size covers it): the weight bytes one
+   * decode token reads (every weight once, the embedding table one row): the roofline's
+   * denominator. 0 for a generic graph. */
+  int64_t decode_weight_bytes;
 } bitnet_model_info;
 
 /* ---- Generic graphs (ONNX models and any IR @main without state): named tensors ----

@@ -38,7 +38,7 @@ enum : unsigned {
   AbiVersion, Name, Target, MetadataJson, NumDims, DimNames, DimMax, NumFunctions, Functions,
   WeightBytes, WeightHash, WeightsEmbedded, WeightsFileName, IsLm, Architecture, VocabSize,
   MaxContext, MaxBatch, BosTokenId, EosTokenId, NumEosIds, EosIds, TokenizerJson,
-  TokenizerJsonBytes, NumFields
+  TokenizerJsonBytes, DecodeWeightBytes, NumFields
 };
 }
 

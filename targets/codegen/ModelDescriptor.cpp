@@ -11,6 +11,7 @@
 #include <llvm/IR/Module.h>
 #include <nlohmann/json.hpp>
 
+#include "compiler/ir/WeightTraffic.h"
 #include "compiler/support/Error.h"
 #include "targets/codegen/AbiTypes.h"
 #include "targets/codegen/KernelAbi.h"
@@ -222,6 +223,7 @@ llvm::GlobalVariable* DescriptorEmitter::emit(std::vector<EntryPoint> functions)
     f[md::TokenizerJson] = string(options_.tokenizerJson, "bitnet__model.tokenizer_json");
     f[md::TokenizerJsonBytes] = i64(int64_t(options_.tokenizerJson.size()));
   }
+  f[md::DecodeWeightBytes] = i64(lm ? weightBytesPerToken(*lm->forward) : 0);
 
   auto* desc = new llvm::GlobalVariable(out_, abi::modelDescType(ctx_), true,
                                         llvm::GlobalValue::ExternalLinkage,

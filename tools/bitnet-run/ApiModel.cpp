@@ -74,6 +74,7 @@ class ApiModel : public LanguageModel {
     if (info.eos_token_id >= 0) facts_.eosIds.push_back(info.eos_token_id);
     for (int64_t i = 0; i < info.num_eos_ids && info.eos_ids; ++i) facts_.eosIds.push_back(info.eos_ids[i]);
     facts_.weightBytes = info.weight_bytes;
+    facts_.decodeWeightBytes = info.decode_weight_bytes;
     facts_.threads = options.threads ? options.threads : int64_t(sysconf(_SC_NPROCESSORS_ONLN));
     hasTokenizer_ = info.has_tokenizer != 0;
     if (options.verbose)

@@ -4,6 +4,7 @@
 #include <iostream>
 #include <optional>
 
+#include "compiler/ir/WeightTraffic.h"
 #include "compiler/pass/Pipeline.h"
 #include "compiler/support/Error.h"
 #include "runtime/tokenizer/Tokenizer.h"
@@ -31,6 +32,7 @@ class InterpModel : public LanguageModel {
     if (m.attrs.has("eos_token_ids"))
       for (int64_t id : m.attrs.getInts("eos_token_ids")) facts_.eosIds.push_back(id);
     for (const auto& w : m.weights()) facts_.weightBytes += int64_t(w->byteSize);
+    facts_.decodeWeightBytes = weightBytesPerToken(*lm_.forward);
     facts_.threads = 1;
     if (m.attrs.has("tokenizer")) tokenizerPath_ = m.attrs.getString("tokenizer");
   }

@@ -23,7 +23,8 @@ struct ModelFacts {
   int64_t maxContext = 0;   // of this session (the KV cache's length)
   std::optional<int32_t> bos;
   std::vector<int64_t> eosIds;  // every id generation stops at
-  int64_t weightBytes = 0;      // bytes of weights (all are read once per decode token)
+  int64_t weightBytes = 0;      // bytes of weights
+  int64_t decodeWeightBytes = 0;  // of those, read per decode token (compiler/ir/WeightTraffic.h)
   int64_t threads = 1;
 };
 

@@ -32,6 +32,8 @@ for name, tokens in (("prefill", prefill), ("decode", decode)):
     median = sorted(r["seconds"])[repeat // 2] if repeat % 2 else sum(sorted(r["seconds"])[repeat // 2 - 1:repeat // 2 + 1]) / 2
     check(math.isclose(r["median_seconds"], median, rel_tol=1e-12), name + " median")
     check(math.isclose(r["tokens_per_second"], tokens / median, rel_tol=1e-12), name + " tokens/s")
-gbs = j["weight_bytes"] * j["decode"]["tokens_per_second"] / 1e9
+per_token = j["decode_weight_bytes_per_token"]
+check(0 < per_token <= j["weight_bytes"], "weight bytes per decode token")
+gbs = per_token * j["decode"]["tokens_per_second"] / 1e9
 check(math.isclose(j["decode_weight_gb_per_second"], gbs, rel_tol=1e-12), "weight GB/s")
 print("bench json ok", backend)
