@@ -18,7 +18,7 @@
 #include <set>
 
 #include "compiler/ir/OpDefs.h"
-#include "passes/PatternUtils.h"
+#include "compiler/patterns/PatternUtils.h"
 #include "passes/Passes.h"
 
 namespace bitnetc {

@@ -14,7 +14,7 @@
 
 #include "compiler/interp/Interpreter.h"
 #include "compiler/support/Error.h"
-#include "passes/PatternUtils.h"
+#include "compiler/patterns/PatternUtils.h"
 #include "passes/Passes.h"
 
 namespace bitnetc {

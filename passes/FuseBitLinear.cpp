@@ -37,9 +37,9 @@
 #include <tuple>
 
 #include "compiler/ir/OpDefs.h"
-#include "passes/FakeQuantMatch.h"
-#include "passes/PatternUtils.h"
-#include "passes/TernaryValues.h"
+#include "compiler/patterns/FakeQuantMatch.h"
+#include "compiler/patterns/PatternUtils.h"
+#include "compiler/patterns/TernaryValues.h"
 #include "passes/Passes.h"
 
 namespace bitnetc {

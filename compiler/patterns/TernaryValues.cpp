@@ -1,9 +1,9 @@
-#include "passes/TernaryValues.h"
+#include "compiler/patterns/TernaryValues.h"
 
 #include <cmath>
 #include <sstream>
 
-#include "passes/PatternUtils.h"
+#include "compiler/patterns/PatternUtils.h"
 
 namespace bitnetc {
 

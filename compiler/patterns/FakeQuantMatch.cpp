@@ -1,4 +1,4 @@
-#include "passes/FakeQuantMatch.h"
+#include "compiler/patterns/FakeQuantMatch.h"
 
 #include <cfloat>
 #include <cmath>
@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "compiler/ir/OpDefs.h"
-#include "passes/PatternUtils.h"
+#include "compiler/patterns/PatternUtils.h"
 
 namespace bitnetc {
 

@@ -1,4 +1,4 @@
-#include "passes/PatternUtils.h"
+#include "compiler/patterns/PatternUtils.h"
 
 namespace bitnetc {
 
