@@ -75,7 +75,7 @@ TEST(CodegenAbi, StructsMatchTheCHeader) {
                 offsetof(M, vocab_size), offsetof(M, max_context), offsetof(M, max_batch),
                 offsetof(M, bos_token_id), offsetof(M, eos_token_id), offsetof(M, num_eos_ids),
                 offsetof(M, eos_ids), offsetof(M, tokenizer_json),
-                offsetof(M, tokenizer_json_bytes)});
+                offsetof(M, tokenizer_json_bytes), offsetof(M, decode_weight_bytes)});
 }
 
 TEST(CodegenAbi, PointerFieldsArePointers) {
@@ -84,6 +84,7 @@ TEST(CodegenAbi, PointerFieldsArePointers) {
   EXPECT_TRUE(m->getElementType(abi::model_desc::WeightsEmbedded)->isPointerTy());
   EXPECT_TRUE(m->getElementType(abi::model_desc::TokenizerJson)->isPointerTy());
   EXPECT_TRUE(m->getElementType(abi::model_desc::TokenizerJsonBytes)->isIntegerTy(64));
+  EXPECT_TRUE(m->getElementType(abi::model_desc::DecodeWeightBytes)->isIntegerTy(64));
   EXPECT_TRUE(abi::tensorType(c)->getElementType(abi::tensor::Scale)->isDoubleTy());
   // Asking twice gives the same type (one per context).
   EXPECT_EQ(abi::callType(c), abi::callType(c));
