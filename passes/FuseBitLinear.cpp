@@ -46,11 +46,6 @@ namespace bitnetc {
 
 namespace {
 
-std::string num(double v) {
-  std::ostringstream s;
-  s << v;
-  return s.str();
-}
 
 // a * b when it is exact in f32.
 std::optional<float> exactProduct(float a, float b) {
@@ -280,7 +275,7 @@ class FuseBitLinear : public Pass {
       else if (m.rescale->rule == ScaleRule::Mul)
         if (auto p = exactProduct(v.a, m.rescale->value)) scale = Scale{ScaleRule::Mul, *p};
       if (!scale) {
-        why = "its weight's magnitude " + num(v.a) + " and the rescale's " + num(m.rescale->value) +
+        why = "its weight's magnitude " + numberText(v.a) + " and the rescale's " + numberText(m.rescale->value) +
               " do not combine exactly in f32";
         return {};
       }
@@ -304,7 +299,7 @@ class FuseBitLinear : public Pass {
     const std::string what = m.matmul->opcode + " " + m.matmul->result()->ref() +
                              (last == m.matmul ? "" : " .. " + last->opcode + " " + last->result()->ref());
     const std::string scaleText =
-        std::string(scaleRuleName(scale->rule)) + (scale->rule == ScaleRule::None ? "" : " " + num(scale->value));
+        std::string(scaleRuleName(scale->rule)) + (scale->rule == ScaleRule::None ? "" : " " + numberText(scale->value));
     if (!v.columnScales.empty()) {
       // y = bitlinear(...) * a_n: the last op becomes the mul by the channel scales.
       Value* scales = columnScaleWeight(module, m.source, v.columnScales);

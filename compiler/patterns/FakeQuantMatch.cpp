@@ -12,11 +12,6 @@ namespace bitnetc {
 
 namespace {
 
-std::string num(double v) {
-  std::ostringstream s;
-  s << v;
-  return s.str();
-}
 
 // "%v (produced by op)" for messages.
 std::string origin(const Value* v) {
@@ -65,7 +60,7 @@ Clamp peelClamp(Value* v) {
   }
 }
 
-std::string range(double lo, double hi) { return "[" + num(lo) + ", " + num(hi) + "]"; }
+std::string range(double lo, double hi) { return "[" + numberText(lo) + ", " + numberText(hi) + "]"; }
 
 // c = max(m, 1e-5), as clip [1e-5, inf] or max(., 1e-5) (or a stack of clamps that is). Returns m.
 Value* matchEpsClamp(Value* c, std::string& why) {

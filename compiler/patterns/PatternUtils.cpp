@@ -1,5 +1,7 @@
 #include "compiler/patterns/PatternUtils.h"
 
+#include <sstream>
+
 namespace bitnetc {
 
 std::map<const Value*, int> countUses(const Function& f) {
@@ -51,6 +53,12 @@ std::string freshWeightName(const Module& m, const std::string& base) {
     std::string name = base + "." + std::to_string(i);
     if (!m.weightValue(name)) return name;
   }
+}
+
+std::string numberText(double v) {
+  std::ostringstream s;
+  s << v;
+  return s.str();
 }
 
 }  // namespace bitnetc

@@ -29,4 +29,7 @@ std::string freshValueName(const Function& f, const std::string& base);
 // A weight name not used in m yet: base, else base.1, base.2, ...
 std::string freshWeightName(const Module& m, const std::string& base);
 
+// A number as remarks print it (shortest stream form: 0.25, 1e-05).
+std::string numberText(double v);
+
 }  // namespace bitnetc

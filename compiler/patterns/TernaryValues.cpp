@@ -9,11 +9,6 @@ namespace bitnetc {
 
 namespace {
 
-std::string num(double v) {
-  std::ostringstream s;
-  s << v;
-  return s.str();
-}
 
 std::string pair(int64_t i, int64_t j) { return "[" + std::to_string(i) + ", " + std::to_string(j) + "]"; }
 
@@ -55,7 +50,7 @@ std::optional<TernaryValues> classify(int64_t rows, int64_t cols, bool kn, Get v
       int8_t t = 0;
       if (v != 0.0f) {
         if (!std::isfinite(v)) {
-          why = what + " holds " + num(v) + " at " + pair(i, j);
+          why = what + " holds " + numberText(v) + " at " + pair(i, j);
           return std::nullopt;
         }
         const float mag = std::fabs(v);
@@ -64,8 +59,8 @@ std::optional<TernaryValues> classify(int64_t rows, int64_t cols, bool kn, Get v
         float& c = column[size_t(n)];
         if (c == 0.0f) c = mag;
         if (mag != c) {
-          why = what + " is not ternary times one scale per output channel: " + pair(i, j) + " = " + num(v) +
-                " but another element of output channel " + std::to_string(n) + " has magnitude " + num(c);
+          why = what + " is not ternary times one scale per output channel: " + pair(i, j) + " = " + numberText(v) +
+                " but another element of output channel " + std::to_string(n) + " has magnitude " + numberText(c);
           return std::nullopt;
         }
         t = v > 0 ? 1 : -1;
