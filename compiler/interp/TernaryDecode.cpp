@@ -26,6 +26,8 @@ void decodeTernaryRow(const Weight& w, int64_t n, Fault fault, int8_t* row) {
       if (code == 3) fail("weight @", w.name, ": invalid packed code 3 at [", n, ", ", c, "]");
       row[c] = int8_t(code - 1);
     }
+  } else if (w.layout == kLayoutLut3) {
+    decodeLutRow(w, n, row);
   } else if (w.layout == kLayoutI8) {
     const int8_t* src = reinterpret_cast<const int8_t*>(w.data) + n * in;
     for (int64_t c = 0; c < in; ++c) {

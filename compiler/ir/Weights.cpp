@@ -49,7 +49,7 @@ MappedFile::~MappedFile() {
 }
 
 bool isKnownTernaryLayout(std::string_view layout) {
-  return layout == kLayoutHFBlocked || layout == kLayoutI8 || layout == kLayoutMad2;
+  return layout == kLayoutHFBlocked || layout == kLayoutI8 || layout == kLayoutMad2 || layout == kLayoutLut3;
 }
 
 size_t madRowOffset(int64_t row, int64_t in) {
@@ -59,10 +59,17 @@ size_t madRowOffset(int64_t row, int64_t in) {
 
 size_t madColumnOffset(int64_t column) { return size_t((column / 256) * 256 + column % 64); }
 
+size_t lutWordIndex(int64_t row, int64_t word, int64_t out, int64_t in) {
+  const int64_t words = (in + 8) / 9, tiles = (out + 127) / 128;
+  const int64_t chunk = word / 28, cw = std::min<int64_t>(28, words - 28 * chunk);
+  return size_t(chunk * 28 * tiles * 128 + (row / 128) * cw * 128 + (word % 28) * 128 + row % 128);
+}
+
 size_t ternaryLayoutBytes(std::string_view layout, int64_t out, int64_t in) {
   if (layout == kLayoutHFBlocked) return size_t((out + 3) / 4) * size_t(in);
   if (layout == kLayoutI8) return size_t(out) * size_t(in);
   if (layout == kLayoutMad2) return size_t((out + 3) / 4) * size_t((in + 255) / 256) * 256;
+  if (layout == kLayoutLut3) return size_t((out + 127) / 128) * 128 * size_t((in + 8) / 9) * 2;
   fail("unknown ternary layout \"", layout, "\"");
 }
 
@@ -114,6 +121,23 @@ std::vector<float> Weight::toFloats() const {
   return out;
 }
 
+void decodeLutRow(const Weight& w, int64_t row, int8_t* values) {
+  const int64_t out = w.type.dims.at(0).size, in = w.type.dims.at(1).size;
+  for (int64_t x = 0; x < (in + 8) / 9; ++x) {
+    uint16_t word;
+    std::memcpy(&word, w.data + 2 * lutWordIndex(row, x, out, in), 2);
+    for (int64_t j = 0; j < 3; ++j) {
+      const int index = (word >> (5 * j)) & 31;
+      if (index > 26 || (word >> 15))
+        fail("weight @", w.name, ": invalid lut3_5bit word ", int(word), " at row ", row, ", word ", x,
+             " (an index above 26)");
+      const int digits[3] = {index / 9, index / 3 % 3, index % 3};
+      for (int64_t d = 0; d < 3; ++d)
+        if (9 * x + 3 * j + d < in) values[9 * x + 3 * j + d] = int8_t(digits[d] - 1);
+    }
+  }
+}
+
 std::vector<int8_t> Weight::unpackTernary() const {
   auto shape = type.staticShape();
   const int64_t out = shape.at(0), in = shape.at(1);
@@ -143,6 +167,8 @@ std::vector<int8_t> Weight::unpackTernary() const {
         values[size_t(row * in + c)] = int8_t(code - 1);
       }
     }
+  } else if (layout == kLayoutLut3) {
+    for (int64_t row = 0; row < out; ++row) decodeLutRow(*this, row, values.data() + row * in);
   } else if (layout == kLayoutI8) {
     for (size_t i = 0; i < values.size(); ++i) {
       const int8_t v = int8_t(data[i]);
@@ -178,6 +204,21 @@ std::vector<uint8_t> packTernary(std::string_view layout, int64_t out, int64_t i
         b = uint8_t((b & ~(3 << shift)) | ((values[size_t(row * in + c)] + 1) << shift));
       }
     }
+  } else if (layout == kLayoutLut3) {
+    const int64_t words = (in + 8) / 9, rows = (out + 127) / 128 * 128;
+    for (int64_t row = 0; row < rows; ++row)
+      for (int64_t x = 0; x < words; ++x) {
+        uint16_t word = 0;
+        for (int64_t j = 0; j < 3; ++j) {
+          int index = 0;
+          for (int64_t d = 0; d < 3; ++d) {
+            const int64_t c = 9 * x + 3 * j + d;
+            index = 3 * index + (row < out && c < in ? values[size_t(row * in + c)] : 0) + 1;
+          }
+          word = uint16_t(word | index << (5 * j));
+        }
+        std::memcpy(bytes.data() + 2 * lutWordIndex(row, x, out, in), &word, 2);
+      }
   } else {
     for (size_t i = 0; i < values.size(); ++i) bytes[i] = uint8_t(values[i]);
   }

@@ -50,14 +50,28 @@ class MappedFile {
 //                     T[4g + i, 256b + 64j + c]. One 64-byte load (or 2 x 32, 4 x 16) and a
 //                     mask per j give the codes of 64 consecutive columns, aligned with 64
 //                     contiguous activation bytes. Padding (rows >= out, columns >= in): code 1.
+//  "lut3_5bit":       for the LUT kernels (one table lookup per 3 weights): u16 words, 1.78 bits
+//                     a weight. Word x of row n holds in bits 5j..5j+4 (j = 0..2) the index
+//                     9 (T0 + 1) + 3 (T1 + 1) + (T2 + 1) of the columns 9x + 3j + 0..2 (0..26;
+//                     bit 15 zero). Rows in tiles of 128, words in chunks of 28 (252 columns: a
+//                     sum of 84 lookups of |3 x 128| stays exact in int16), chunk-major so one
+//                     chunk's tables serve every tile: [ceil(KW/28)][ceil(out/128)][cw][128],
+//                     KW = ceil(in/9), cw = min(28, KW - 28c). Padding: index 13 (zero weights).
 inline constexpr std::string_view kLayoutHFBlocked = "hf_blocked_2bit";
 inline constexpr std::string_view kLayoutI8 = "i8";
 inline constexpr std::string_view kLayoutMad2 = "mad_2bit";
+inline constexpr std::string_view kLayoutLut3 = "lut3_5bit";
 bool isKnownTernaryLayout(std::string_view layout);
 // mad_2bit addressing: byte of T[row, column] = madRowOffset(row, in) + madColumnOffset(column),
 // in bits 2 * ((column % 256) / 64) and the next.
 size_t madRowOffset(int64_t row, int64_t in);
 size_t madColumnOffset(int64_t column);
+// lut3_5bit addressing: the u16 index of word `word` (columns 9 word .. 9 word + 8) of `row`.
+size_t lutWordIndex(int64_t row, int64_t word, int64_t out, int64_t in);
+struct Weight;
+// The `in` values of one row of a lut3_5bit weight; throws naming the weight, the row and the
+// word on an index above 26 or a set bit 15 (the kernels trust the words).
+void decodeLutRow(const Weight& w, int64_t row, int8_t* values);
 // Bytes a ternary [out, in] matrix takes in the layout.
 size_t ternaryLayoutBytes(std::string_view layout, int64_t out, int64_t in);
 

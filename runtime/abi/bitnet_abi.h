@@ -53,7 +53,11 @@ typedef enum bitnet_layout {
   BITNET_LAYOUT_I8 = 2,              /* i8 [N, K] */
   /* u8 [ceil(N/4), ceil(K/256), 4, 64]: byte c of row i of (group g, block b), bits 2j..2j+1:
    * T[4g+i, 256b+64j+c] + 1; padding code 1 (compiler/ir/Weights.h, kLayoutMad2) */
-  BITNET_LAYOUT_MAD_2BIT = 3
+  BITNET_LAYOUT_MAD_2BIT = 3,
+  /* u16 words: bits 5j..5j+4 of word x of row n = 9(T0+1) + 3(T1+1) + (T2+1) of columns
+   * 9x+3j+0..2; [ceil(KW/28)][ceil(N/128)][cw][128], KW = ceil(K/9), cw = min(28, KW - 28c);
+   * padding index 13 (compiler/ir/Weights.h, kLayoutLut3) */
+  BITNET_LAYOUT_LUT3_5BIT = 4
 } bitnet_layout;
 
 typedef enum bitnet_scale_rule { BITNET_SCALE_NONE = 0, BITNET_SCALE_MUL = 1, BITNET_SCALE_DIV = 2 }

@@ -73,6 +73,7 @@ int64_t abiLayout(const Weight& w) {
   if (w.layout == kLayoutHFBlocked) return 1;
   if (w.layout == kLayoutI8) return 2;
   if (w.layout == kLayoutMad2) return 3;
+  if (w.layout == kLayoutLut3) return 4;
   fail("weight @", w.name, ": layout \"", w.layout, "\" has no bitnet_layout code");
 }
 

@@ -201,6 +201,7 @@ int64_t bitnetk_bitlinear(const bitnet_call* call, const bitnet_kernel_args* arg
     case BITNET_LAYOUT_HF_BLOCKED_2BIT: return bitnetk_bitlinear_hf2(call, args);
     case BITNET_LAYOUT_I8: return bitnetk_bitlinear_i8(call, args);
     case BITNET_LAYOUT_MAD_2BIT: return bitnetk_bitlinear_mad(call, args);
+    case BITNET_LAYOUT_LUT3_5BIT: return bitnetk_bitlinear_lut(call, args);
     default:
       return bitnetk__fail_i(call, args, BITNET_ERR_INTERNAL, "unknown ternary layout ",
                              args->operands[2].layout, "");

@@ -1,4 +1,5 @@
-/* Internal to the bitlinear kernels (bitlinear.c: hf2, i8; bitlinear_mad*.c: the MAD family):
+/* Internal to the bitlinear kernels (bitlinear.c: hf2, i8; bitlinear_mad*.c: the MAD family;
+ * bitlinear_lut*.c: the LUT family):
  * the checked operands of one call and the scale rule. */
 #ifndef BITNET_BITLINEAR_COMMON_H
 #define BITNET_BITLINEAR_COMMON_H
@@ -58,5 +59,28 @@ static inline void mad_tail_block(int8_t tail[256], const int8_t* q, int64_t K) 
   const int64_t full = K / 256 * 256;
   if (K > full) memcpy(tail, q + full, (size_t)(K - full));
 }
+
+/* ---- the LUT family over the lut3_5bit layout (bitlinear_lut.c) ----
+ * Weights: u16 words [ceil(KW/28)][ceil(N/128)][cw][128] (compiler/ir/Weights.h): bits 5j..5j+4
+ * of word x of a row index the 27 sums of three activations times (-1, 0, 1). Per token and
+ * chunk of 28 words, the driver builds one int16 table of 32 entries per 3 activations (entries
+ * 27..31 zero); a variant adds the lookups of one 128-row tile into int32 accumulators. */
+#define LUT_TILE_ROWS 128
+#define LUT_CHUNK_WORDS 28 /* 84 lookups of |sum| <= 384 per int16 lane: <= 32256 */
+#define LUT_TABLE 32       /* int16 entries per table */
+#define LUT_TOKENS 4       /* tokens whose tables are built together */
+#define LUT_TABLES_PER_TOKEN (3 * LUT_CHUNK_WORDS * LUT_TABLE) /* int16 per token and chunk */
+#define LUT_MAX_K ((int64_t)1 << 24) /* int32 accumulators: |acc| <= 128 K */
+
+typedef struct lut_isa {
+  /* acc[t * stride + i] += sum over the tile's words x < cw (words[x * 128 + i]) of the three
+   * lookups tables[t * LUT_TABLES_PER_TOKEN + (3x + j) * 32 + index_j] for the rows i < rows and
+   * tokens t < T. */
+  void (*tile)(const uint16_t* words, int64_t cw, const int16_t* tables, int T, int32_t* acc,
+               int64_t stride, int64_t rows);
+} lut_isa;
+
+/* The bitlinear over a lut3_5bit weight with the variant's tile. */
+int64_t bitnetk__lut_run(const bitnet_call* call, const bitnet_kernel_args* args, const lut_isa* isa);
 
 #endif /* BITNET_BITLINEAR_COMMON_H */

@@ -27,11 +27,11 @@ extern "C" {
  * kernels built for this architecture define: portable ones everywhere, ISA ones per arch. */
 #if defined(__x86_64__)
 #define BITNET_BITLINEAR_KERNELS(X) X(hf2) X(i8) X(mad) X(mad_avx2) X(mad_avxvnni) X(mad_avx512vnni) \
-  X(mad_avx512vnni_ymm)
+  X(mad_avx512vnni_ymm) X(lut) X(lut_avx512bw)
 #elif defined(__aarch64__)
-#define BITNET_BITLINEAR_KERNELS(X) X(hf2) X(i8) X(mad) X(mad_neondot)
+#define BITNET_BITLINEAR_KERNELS(X) X(hf2) X(i8) X(mad) X(mad_neondot) X(lut)
 #else
-#define BITNET_BITLINEAR_KERNELS(X) X(hf2) X(i8) X(mad)
+#define BITNET_BITLINEAR_KERNELS(X) X(hf2) X(i8) X(mad) X(lut)
 #endif
 
 /* Test-only deliberate bugs, to prove that the e2e tests of compiled code are sharp

@@ -1,5 +1,5 @@
 /* matmul with a ternary weight as b (called by bitnetk_matmul): b's logical matrix T [R, C]
- * (layout hf_blocked_2bit, i8 or mad_2bit) has the values T * ws (scale rule mul), T / ws (div)
+ * (layout hf_blocked_2bit, i8, mad_2bit or lut3_5bit) has the values T * ws (scale rule mul), T / ws (div)
  * or T (none), each one f32 operation; with transpose_b it is [N, K], else [K, N]. Summed in
  * the matmul order (matmul_order.h), as the interpreter's matmul over those values.
  * Attributes: ints = [transpose_b, last_row (a's last row only, when the op has it)]. */
@@ -16,6 +16,13 @@ static inline int ternary_at(const bitnet_tensor* w, int64_t r, int64_t c) {
     case BITNET_LAYOUT_HF_BLOCKED_2BIT: {
       const int64_t R = (rows + 3) / 4;
       return ((p[(r % R) * cols + c] >> (2 * (r / R))) & 3) - 1;
+    }
+    case BITNET_LAYOUT_LUT3_5BIT: { /* compiler/ir/Weights.h */
+      const int64_t words = (cols + 8) / 9, tiles = (rows + 127) / 128, x = c / 9, chunk = x / 28;
+      const int64_t cw = words - 28 * chunk < 28 ? words - 28 * chunk : 28;
+      const uint16_t* wp = (const uint16_t*)p + chunk * 28 * tiles * 128 + (r / 128) * cw * 128 + (x % 28) * 128 + r % 128;
+      const int index = (*wp >> (5 * (c % 9 / 3))) & 31, digit = c % 3;
+      return (digit == 0 ? index / 9 : digit == 1 ? index / 3 % 3 : index % 3) - 1;
     }
     default: { /* mad_2bit: compiler/ir/Weights.h */
       const int64_t blocks = (cols + 255) / 256;
@@ -52,7 +59,8 @@ int64_t bitnetk__matmul_ternary(const bitnet_call* call, const bitnet_kernel_arg
   const bitnet_tensor *a = &args->operands[0], *b = &args->operands[1], *o = &args->results[0];
   const int64_t trans = bk_int_attr(args, 0) != 0, last_row = bk_int_attr(args, 1) != 0;
   if (a->dtype != BITNET_F32 || o->dtype != BITNET_F32 || a->rank < 1 || b->rank != 2 ||
-      (b->layout != BITNET_LAYOUT_I8 && b->layout != BITNET_LAYOUT_HF_BLOCKED_2BIT && b->layout != BITNET_LAYOUT_MAD_2BIT))
+      (b->layout != BITNET_LAYOUT_I8 && b->layout != BITNET_LAYOUT_HF_BLOCKED_2BIT && b->layout != BITNET_LAYOUT_MAD_2BIT &&
+       b->layout != BITNET_LAYOUT_LUT3_5BIT))
     return bitnetk__fail(call, args, BITNET_ERR_INTERNAL, "expects a f32 [..., K] and a 2-D ternary weight");
   mt_ctx c = {(const float*)a->data, b, (float*)o->data, 0, bk_last_dim(a), trans ? b->dims[0] : b->dims[1],
               trans, b->scale_rule, (float)b->scale};

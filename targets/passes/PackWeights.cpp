@@ -42,8 +42,8 @@ void checkTernaryCodes(const Weight& w) {
       for (int64_t i = 0; i < n; ++i)
         if (v[i] < -1 || v[i] > 1)
           fail("weight @", w.name, ": value ", int(v[i]), " at [", i / in, ", ", i % in, "] is not ternary");
-  } else if (w.layout == kLayoutMad2) {
-    (void)w.unpackTernary();  // throws naming the weight and the position of a code 3
+  } else if (w.layout == kLayoutMad2 || w.layout == kLayoutLut3) {
+    (void)w.unpackTernary();  // throws naming the weight and the position of an invalid code
   } else {
     fail("weight @", w.name, ": unknown ternary layout \"", w.layout, "\"");
   }

@@ -1,5 +1,5 @@
-// bitlinear kernels (bitnetk_bitlinear_hf2, _i8, the MAD family on mad_2bit: portable and the
-// ISA variants this CPU has, and the layout dispatch) against the
+// bitlinear kernels (bitnetk_bitlinear_hf2, _i8, the MAD family on mad_2bit, the LUT family on
+// lut3_5bit: portable and the ISA variants this CPU has, and the layout dispatch) against the
 // interpreter: the int32 accumulators exactly (scale none, s = 1: y = f32(acc)), y bit-exact
 // for every scale rule, over edge sizes of N (incl. N % 4 != 0 for the blocked layout) and K
 // (around the int16 lane blocks), several rows, extreme activations, and a thread pool.
@@ -56,8 +56,9 @@ struct Variant {
 // The portable variants, the layout dispatch, and the ISA variants this CPU runs (the native
 // kernel library holds the x86-64 ones; compiled by the host compiler, not to bitcode).
 std::vector<Variant> variants() {
-  std::vector<Variant> v = {{kLayoutHFBlocked, "hf2"}, {kLayoutI8, "i8"},  {kLayoutMad2, "mad"},
-                            {kLayoutHFBlocked, ""},    {kLayoutI8, ""},    {kLayoutMad2, ""}};
+  std::vector<Variant> v = {{kLayoutHFBlocked, "hf2"}, {kLayoutI8, "i8"}, {kLayoutMad2, "mad"},
+                            {kLayoutLut3, "lut"},      {kLayoutHFBlocked, ""}, {kLayoutI8, ""},
+                            {kLayoutMad2, ""},         {kLayoutLut3, ""}};
 #if defined(__x86_64__)
   if (__builtin_cpu_supports("avx2")) v.push_back({kLayoutMad2, "mad_avx2"});
   unsigned a = 0, b = 0, c = 0, d = 0;
@@ -68,6 +69,8 @@ std::vector<Variant> variants() {
     v.push_back({kLayoutMad2, "mad_avx512vnni"});
     v.push_back({kLayoutMad2, "mad_avx512vnni_ymm"});
   }
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw"))
+    v.push_back({kLayoutLut3, "lut_avx512bw"});
 #endif
   return v;
 }

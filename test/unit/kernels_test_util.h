@@ -95,6 +95,7 @@ inline int64_t abiLayout(const Weight& w) {
   if (w.layout == kLayoutHFBlocked) return BITNET_LAYOUT_HF_BLOCKED_2BIT;
   if (w.layout == kLayoutI8) return BITNET_LAYOUT_I8;
   if (w.layout == kLayoutMad2) return BITNET_LAYOUT_MAD_2BIT;
+  if (w.layout == kLayoutLut3) return BITNET_LAYOUT_LUT3_5BIT;
   return BITNET_LAYOUT_NONE;
 }
 

@@ -137,11 +137,28 @@ TEST(TargetPasses, KernelTable) {
   EXPECT_EQ(chooseBitlinearKernel(fakeTarget(Arch::X86_64, {"avx2", "avxvnni"}), 2560, 2560).name, "mad_avxvnni");
   EXPECT_EQ(chooseBitlinearKernel(fakeTarget(Arch::X86_64, {"avx2", "avx512f", "avx512bw", "avx512vl", "avx512vnni"}),
                                   6912, 2560).name,
+            "lut_avx512bw");
+  // The LUT kernel's rule: on few rows (N < 640) with long K its tables cost more than its
+  // lookups save; its padding rule (128-row tiles) as mad_2bit's.
+  EXPECT_EQ(chooseBitlinearKernel(fakeTarget(Arch::X86_64, {"avx2", "avx512f", "avx512bw", "avx512vl", "avx512vnni"}),
+                                  512, 2560).name,
             "mad_avx512vnni");
-  // The shape rule: short rows (K < 512) take the ymm form of the AVX-512 VNNI code.
+  EXPECT_EQ(chooseBitlinearKernel(fakeTarget(Arch::X86_64, {"avx2", "avx512f", "avx512bw"}), 640, 2560).name,
+            "lut_avx512bw");
+  EXPECT_EQ(chooseBitlinearKernel(fakeTarget(Arch::X86_64, {"avx2", "avx512f", "avx512bw"}), 512, 2560).name,
+            "mad_avx2");
+  EXPECT_EQ(chooseBitlinearKernel(fakeTarget(Arch::X86_64, {"avx2", "avx512f", "avx512bw"}), 512, 1024).name,
+            "lut_avx512bw");
+  EXPECT_EQ(chooseBitlinearKernel(fakeTarget(Arch::X86_64, {"avx2", "avx512f", "avx512bw"}), 100, 1024).name,
+            "mad_avx2");
+  // The shape rule: short rows (K < 512) take the ymm form of the AVX-512 VNNI code (where the
+  // LUT kernel's padding rule keeps it out: 100 rows pad to 128).
+  EXPECT_EQ(chooseBitlinearKernel(fakeTarget(Arch::X86_64, {"avx2", "avx512f", "avx512bw", "avx512vl", "avx512vnni"}),
+                                  100, 256).name,
+            "mad_avx512vnni_ymm");
   EXPECT_EQ(chooseBitlinearKernel(fakeTarget(Arch::X86_64, {"avx2", "avx512f", "avx512bw", "avx512vl", "avx512vnni"}),
                                   2048, 256).name,
-            "mad_avx512vnni_ymm");
+            "lut_avx512bw");
   EXPECT_EQ(chooseBitlinearKernel(fakeTarget(Arch::AArch64, {}), 4, 4).name, "hf2");
   EXPECT_EQ(chooseBitlinearKernel(fakeTarget(Arch::AArch64, {"neon", "dotprod"}), 64, 1024).name, "mad_neondot");
   // The padding rule: K = 64 or 300 would read 4x or 1.7x the bytes in mad_2bit.
@@ -149,7 +166,8 @@ TEST(TargetPasses, KernelTable) {
   EXPECT_EQ(chooseBitlinearKernel(fakeTarget(Arch::X86_64, {"avx2"}), 256, 300).name, "hf2");
   EXPECT_EQ(chooseBitlinearKernel(fakeTarget(Arch::X86_64, {"avx2"}), 256, 3200).name, "mad_avx2");
   EXPECT_EQ(bitlinearKernelNames(),
-            "hf2, i8, mad, mad_avx2, mad_avxvnni, mad_avx512vnni, mad_avx512vnni_ymm, mad_neondot");
+            "hf2, i8, mad, mad_avx2, mad_avxvnni, mad_avx512vnni, mad_avx512vnni_ymm, mad_neondot, lut, "
+            "lut_avx512bw");
   EXPECT_EQ(findBitlinearKernel("nope"), nullptr);
   for (const BitlinearKernel& k : bitlinearKernels()) {
     EXPECT_TRUE(isKnownTernaryLayout(k.layout)) << k.name;
@@ -161,13 +179,13 @@ TEST(TargetPasses, KernelTable) {
   } catch (const Error& e) {
     EXPECT_STREQ(e.what(), "bitlinear kernel 'mad_avx512vnni' needs x86_64 + avx512f + avx512bw + avx512vnni, "
                            "which the target (x86_64-unknown-linux-gnu, cpu test) does not have (it can run: "
-                           "hf2, i8, mad, mad_avx2)");
+                           "hf2, i8, mad, mad_avx2, lut)");
   }
   try {
-    requireBitlinearKernel("lut", fakeTarget(Arch::X86_64, {}));
+    requireBitlinearKernel("tl2", fakeTarget(Arch::X86_64, {}));
     FAIL() << "no error";
   } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "unknown bitlinear kernel 'lut' (known: hf2, i8, mad, mad_avx2, mad_avxvnni, "
-                           "mad_avx512vnni, mad_avx512vnni_ymm, mad_neondot)");
+    EXPECT_STREQ(e.what(), "unknown bitlinear kernel 'tl2' (known: hf2, i8, mad, mad_avx2, mad_avxvnni, "
+                           "mad_avx512vnni, mad_avx512vnni_ymm, mad_neondot, lut, lut_avx512bw)");
   }
 }

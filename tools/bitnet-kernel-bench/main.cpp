@@ -203,6 +203,7 @@ struct Call {
     t[2].data = const_cast<uint8_t*>(w), t[2].dtype = BITNET_TERNARY, t[2].rank = 2, t[2].dims[0] = N, t[2].dims[1] = K;
     t[2].layout = layout == kLayoutHFBlocked ? BITNET_LAYOUT_HF_BLOCKED_2BIT
                   : layout == kLayoutI8      ? BITNET_LAYOUT_I8
+                  : layout == kLayoutLut3    ? BITNET_LAYOUT_LUT3_5BIT
                                              : BITNET_LAYOUT_MAD_2BIT;
     t[2].scale_rule = BITNET_SCALE_NONE, t[2].scale = 1.0;
     t[3].data = y, t[3].dtype = BITNET_F32, t[3].rank = 2, t[3].dims[0] = M, t[3].dims[1] = N;
@@ -300,7 +301,9 @@ int run(int argc, char** argv) {
         const size_t want = levelBytes(o.levels[l], o);
         // Smaller than the level: rotate copies; larger: a slice of rows (same K) of that size.
         int64_t rows = N, copies = 1;
-        if (S >= want) rows = std::max<int64_t>(4, int64_t(double(N) * double(want) / double(S)) / 4 * 4);
+        // Whole row groups of the layout (4 rows; 128-row tiles for lut3_5bit).
+        const int64_t group = v.k->layout == kLayoutLut3 ? 128 : 4;
+        if (S >= want) rows = std::max<int64_t>(group, int64_t(double(N) * double(want) / double(S)) / group * group);
         else copies = int64_t((want + stride - 1) / stride);
         if (S >= want) {
           std::memcpy(weights.data, packed.data(), S);
