@@ -1,6 +1,8 @@
 // attention with KV-cache state: writes k, v rows t at cache rows pos + t, then each query row t
 // and head h attends causally to cache rows 0 .. pos + t of kv head h / (heads / kv_heads).
-// Dot products and the softmax sum in fp64, each rounded once to f32.
+// The f32 order (docs/IR.md): q . k and sum_j p_j v_j in f32, each product rounded to f32 and
+// added in order (d = 0, 1, .. for q . k; j = 0, 1, .. for every output dim; no fused
+// multiply-add, -ffp-contract=off); the softmax sum in fp64, j in order.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -52,7 +54,7 @@ void attentionKernel(OpCall& call) {
   float* out = r.as<float>();
   const int64_t group = Hq / Hkv;
   std::vector<float> scores(size_t(pos + S));
-  std::vector<double> acc(static_cast<size_t>(D));
+  std::vector<float> acc(static_cast<size_t>(D));
   for (int64_t t = 0; t < S; ++t) {
     const int64_t len = pos + t + 1;
     for (int64_t h = 0; h < Hq; ++h) {
@@ -62,20 +64,20 @@ void attentionKernel(OpCall& call) {
       float m = -std::numeric_limits<float>::infinity();
       for (int64_t j = 0; j < len; ++j) {
         const float* kj = kcache + (j * Hkv + kvh) * D;
-        double dot = 0;
-        for (int64_t d = 0; d < D; ++d) dot += double(qh[d]) * double(kj[d]);
-        scores[size_t(j)] = float(dot) * scale;
+        float dot = 0;
+        for (int64_t d = 0; d < D; ++d) dot += qh[d] * kj[d];
+        scores[size_t(j)] = dot * scale;
         m = std::max(m, scores[size_t(j)]);
       }
       double sum = 0;
       for (int64_t j = 0; j < len; ++j) sum += scores[size_t(j)] = std::exp(scores[size_t(j)] - m);
-      std::fill(acc.begin(), acc.end(), 0.0);
+      std::fill(acc.begin(), acc.end(), 0.0f);
       for (int64_t j = 0; j < len; ++j) {
-        const double p = float(double(scores[size_t(j)]) / sum);
+        const float p = float(double(scores[size_t(j)]) / sum);
         const float* vj = vcache + (j * Hkv + kvh) * D;
-        for (int64_t d = 0; d < D; ++d) acc[size_t(d)] += p * double(vj[d]);
+        for (int64_t d = 0; d < D; ++d) acc[size_t(d)] += p * vj[d];
       }
-      for (int64_t d = 0; d < D; ++d) out[t * Hq * D + h * D + d] = float(acc[size_t(d)]);
+      for (int64_t d = 0; d < D; ++d) out[t * Hq * D + h * D + d] = acc[size_t(d)];
     }
   }
   call.results.push_back(std::move(r));

@@ -3,19 +3,19 @@
  *       * inv, cos/sin computed in f64 and rounded to f32 (as the interpreter).
  * attention: writes k, v at cache rows pos + t (BITNET_ERR_CONTEXT_FULL when pos + S exceeds
  *       the capacity, operand 3's dims[0] = call->state_rows), then each (query row t, head h)
- *       attends to rows 0 .. pos + t of kv head h / (heads / kv_heads): score = f32(q . k) *
- *       scale, softmax with the f64 sum and p = f32(e / sum), out = sum_j p_j v_j.
- *       Every sum is the interpreter's: f64 (products of two f32 are exact) in its order (q . k
- *       over d = 0, 1, ..; the softmax sum and out[d] over j = 0, 1, ..), so the results are
+ *       attends to rows 0 .. pos + t of kv head h / (heads / kv_heads): score = (q . k) * scale,
+ *       softmax with the f64 sum and p = f32(e / sum), out = sum_j p_j v_j.
+ *       Every sum is the interpreter's f32 order (docs/IR.md): q . k over d = 0, 1, .. and out[d]
+ *       over j = 0, 1, .. in f32, each product rounded then added (no FMA: the bitcode is built
+ *       with -ffp-contract=off), the softmax sum in f64 over j in order, so the results are
  *       bit-identical to compiler/interp/AttentionOps.cpp. The q . k sums of ATT_KEYS cache rows
  *       run side by side in vector lanes over a transposed copy of the rows, which every
  *       (query row, head) unit of a task shares: the query heads of one kv head (GQA) and up to
  *       8 query rows of a prefill go together. Scores live on the stack (ATT_STACK_SCORES floats,
  *       64 KB) while units x context fit; beyond (one query row per task), the dot products are
  *       recomputed in three passes (same results).
- *       Cost of the exact sums, measured with f32 sums as the baseline on a 2-layer model of the
- *       2B-4T attention shape (20 heads on 5 kv heads of 128 dims; 2-core Zen 4 VM): a 1024-token
- *       prefill 1.75 -> 2.0 s in total, decode at ~1K context ~20% slower.
+ *       Why f32 and not f64 sums (the order before): every cache element then needs no f32 -> f64
+ *       conversion and a vector holds twice the lanes (docs/PERFORMANCE.md, attention).
  *       Tasks = (row block, kv head) over the pool. Attributes: ints = [heads, kv_heads,
  *       head_dim], floats = [scale] (attention); ints = [heads, head_dim], floats = [theta] (rope).
  * Test-only faults (bitnet__fault): interleaved-rope, gqa-modulo, cache-at-zero, as the
@@ -25,19 +25,14 @@
 #define ATT_STACK_SCORES 16384 /* floats: 64 KB of stack per task */
 #define ATT_UNITS 32             /* (query row, head) pairs attended together (one pass over the cache) */
 #define ATT_KEYS 32              /* cache rows whose dot products run side by side (4 x 8) */
-#define ATT_DT 64                /* dims of those rows transposed at a time (16 KB of f64) */
-#define ATT_DCHUNK 256           /* output dims accumulated at a time (32 KB of f64 sums) */
-#define ATT_VD 32                /* output dims summed in registers at a time (4 x 8) */
+#define ATT_DT 64                /* dims of those rows transposed at a time (8 KB) */
+#define ATT_DCHUNK 256           /* output dims accumulated at a time (32 KB of sums) */
+#define ATT_VD 64                /* output dims summed in registers at a time (4 x 16) */
 
-/* Eight f64 lanes (generic vectors: one AVX-512 register, two AVX2, four SSE2 / NEON). */
-typedef double att_v8d __attribute__((vector_size(64)));
+/* Sixteen f32 lanes (generic vectors: one AVX-512 register, two AVX2, four SSE2 / NEON); eight
+ * for the transposition tiles. */
+typedef float att_v16f __attribute__((vector_size(64)));
 typedef float att_v8f __attribute__((vector_size(32)));
-
-#ifdef __clang__
-#define ATT_EXACT_FMA _Pragma("clang fp contract(fast)")
-#else
-#define ATT_EXACT_FMA
-#endif
 
 static int64_t read_pos(const bitnet_call* call, const bitnet_kernel_args* args,
                         const bitnet_tensor* p, int64_t* pos) {
@@ -150,100 +145,98 @@ static inline void att_transpose8(const att_v8f t[8], att_v8f col[8]) {
   }
 }
 
-/* scores[i * ld + r] = f32(q_i . k_{j0 + r}) * scale for the units i < n with len > j0 and the
+/* scores[i * ld + r] = (q_i . k_{j0 + r}) * scale for the units i < n with len > j0 and the
  * cache rows r < rows <= ATT_KEYS (rows past a unit's len are computed and never used). Each
- * dot product is the interpreter's: f64 over d = 0, 1, .. in order (products exact, so
- * contraction changes nothing); the rows are transposed into kt in chunks of ATT_DT dims so
- * that ATT_KEYS sums run side by side in vector lanes, once for all the units. */
+ * dot product is the interpreter's: f32 over d = 0, 1, .. in order, each product rounded; the
+ * rows are transposed into kt in chunks of ATT_DT dims so that ATT_KEYS sums run side by side
+ * in vector lanes, once for all the units. */
 static void att_scores(const att_units* g, const att_ctx* c, int64_t j0, int rows, float* scores,
                        int64_t ld) {
-  ATT_EXACT_FMA
   const int64_t D = c->D;
-  att_v8d acc[ATT_UNITS][ATT_KEYS / 8];
-  att_v8d kt[ATT_DT][ATT_KEYS / 8]; /* kt[d][r / 8][r % 8] = k_r[d0 + d] in f64 (exact) */
-  memset(acc, 0, sizeof(att_v8d) * (ATT_KEYS / 8) * (size_t)g->n);
+  att_v16f acc[ATT_UNITS][ATT_KEYS / 16];
+  att_v16f kt[ATT_DT][ATT_KEYS / 16]; /* kt[d][r / 16][r % 16] = k_r[d0 + d] */
+  memset(acc, 0, sizeof(att_v16f) * (ATT_KEYS / 16) * (size_t)g->n);
   for (int64_t d0 = 0; d0 < D; d0 += ATT_DT) {
     const int64_t nd = D - d0 < ATT_DT ? D - d0 : ATT_DT;
-    /* The transposition in 8 x 8 tiles: eight rows' dims d .. d + 7 into kt[d .. d + 7][r / 8]. */
-    for (int r0 = 0; r0 < ATT_KEYS; r0 += 8)
+    /* The transposition in 8 x 8 tiles: sixteen rows' dims d .. d + 7 (two tiles) into
+     * kt[d .. d + 7][r / 16]. */
+    for (int r0 = 0; r0 < ATT_KEYS; r0 += 16)
       for (int64_t d = 0; d < nd; d += 8) {
-        att_v8f tile[8];
+        att_v8f tile[2][8], col[2][8];
         const int64_t w = nd - d < 8 ? nd - d : 8;
-        for (int r = 0; r < 8; ++r) { /* a fixed-size copy is a vector load; a variable one a call */
-          memset(&tile[r], 0, sizeof tile[r]);
-          const float* src = g->k + (j0 + r0 + r) * g->row + d0 + d;
-          if (r0 + r >= rows) continue;
-          if (w == 8) memcpy(&tile[r], src, sizeof tile[r]);
-          else memcpy(&tile[r], src, (size_t)w * 4);
+        for (int h = 0; h < 2; ++h) {
+          for (int r = 0; r < 8; ++r) { /* a fixed-size copy is a vector load; a variable one a call */
+            memset(&tile[h][r], 0, sizeof tile[h][r]);
+            const int rr = r0 + 8 * h + r;
+            const float* src = g->k + (j0 + rr) * g->row + d0 + d;
+            if (rr >= rows) continue;
+            if (w == 8) memcpy(&tile[h][r], src, sizeof tile[h][r]);
+            else memcpy(&tile[h][r], src, (size_t)w * 4);
+          }
+          att_transpose8(tile[h], col[h]);
         }
-        att_v8f col[8];
-        att_transpose8(tile, col);
-        for (int64_t e = 0; e < w; ++e) kt[d + e][r0 / 8] = __builtin_convertvector(col[e], att_v8d);
+        for (int64_t e = 0; e < w; ++e)
+          kt[d + e][r0 / 16] = __builtin_shufflevector(col[0][e], col[1][e], 0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
+                                                       10, 11, 12, 13, 14, 15);
       }
     for (int64_t i = 0; i < g->n; ++i) {
       if (g->u[i].len <= j0) continue;
       const float* q = g->u[i].q + d0;
-      att_v8d s0 = acc[i][0], s1 = acc[i][1], s2 = acc[i][2], s3 = acc[i][3];
-      for (int64_t d = 0; d < nd; ++d) { /* four independent chains, each over d in order */
-        const double x = q[d];
+      att_v16f s0 = acc[i][0], s1 = acc[i][1];
+      for (int64_t d = 0; d < nd; ++d) { /* two independent chains, each over d in order */
+        const float x = q[d];
         s0 += x * kt[d][0];
         s1 += x * kt[d][1];
-        s2 += x * kt[d][2];
-        s3 += x * kt[d][3];
       }
-      acc[i][0] = s0, acc[i][1] = s1, acc[i][2] = s2, acc[i][3] = s3;
+      acc[i][0] = s0, acc[i][1] = s1;
     }
   }
   for (int64_t i = 0; i < g->n; ++i) {
-    const double* a = (const double*)acc[i];
-    for (int r = 0; r < rows; ++r) scores[i * ld + r] = (float)a[r] * c->scale;
+    const float* a = (const float*)acc[i];
+    for (int r = 0; r < rows; ++r) scores[i * ld + r] = a[r] * c->scale;
   }
 }
 
-/* o[d] += p * v[d] for d < n, in f64 (the product of two f32 values is exact). */
-static void axpy_f64(double* restrict o, double p, const float* restrict v, int64_t n) {
-  ATT_EXACT_FMA
-  for (int64_t d = 0; d < n; ++d) o[d] += p * (double)v[d];
+/* o[d] += p * v[d] for d < n, in f32 (the product rounded, then added). */
+static void axpy_f32(float* restrict o, float p, const float* restrict v, int64_t n) {
+  for (int64_t d = 0; d < n; ++d) o[d] += p * v[d];
 }
 
-/* out[d] = f32(sum_j p[j] * v_j[d]) for j < len, j in order for every d, ATT_VD dims (four
+/* out[d] = sum_j p[j] * v_j[d] in f32 for j < len, j in order for every d, ATT_VD dims (four
  * vectors) at a time: the sums stay in registers while the rows v_j stream by. */
 static void att_pv(const att_units* g, const att_ctx* c, const float* p, int64_t len, float* out) {
-  ATT_EXACT_FMA
   const int64_t D = c->D;
   int64_t d0 = 0;
   for (; d0 + ATT_VD <= D; d0 += ATT_VD) {
-    att_v8d s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0};
+    att_v16f s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0};
     const float* v = g->v + d0;
     for (int64_t j = 0; j < len; ++j, v += g->row) {
-      const double pj = p[j];
-      att_v8f f0, f1, f2, f3;
+      const float pj = p[j];
+      att_v16f f0, f1, f2, f3;
       memcpy(&f0, v, sizeof f0);
-      memcpy(&f1, v + 8, sizeof f1);
-      memcpy(&f2, v + 16, sizeof f2);
-      memcpy(&f3, v + 24, sizeof f3);
-      s0 += pj * __builtin_convertvector(f0, att_v8d);
-      s1 += pj * __builtin_convertvector(f1, att_v8d);
-      s2 += pj * __builtin_convertvector(f2, att_v8d);
-      s3 += pj * __builtin_convertvector(f3, att_v8d);
+      memcpy(&f1, v + 16, sizeof f1);
+      memcpy(&f2, v + 32, sizeof f2);
+      memcpy(&f3, v + 48, sizeof f3);
+      s0 += pj * f0;
+      s1 += pj * f1;
+      s2 += pj * f2;
+      s3 += pj * f3;
     }
-    for (int l = 0; l < 8; ++l) {
-      out[d0 + l] = (float)s0[l];
-      out[d0 + 8 + l] = (float)s1[l];
-      out[d0 + 16 + l] = (float)s2[l];
-      out[d0 + 24 + l] = (float)s3[l];
-    }
+    memcpy(out + d0, &s0, sizeof s0);
+    memcpy(out + d0 + 16, &s1, sizeof s1);
+    memcpy(out + d0 + 32, &s2, sizeof s2);
+    memcpy(out + d0 + 48, &s3, sizeof s3);
   }
   if (d0 < D) { /* the last D % ATT_VD dims */
-    double acc[ATT_VD] = {0};
-    for (int64_t j = 0; j < len; ++j) axpy_f64(acc, p[j], g->v + j * g->row + d0, D - d0);
-    for (int64_t d = d0; d < D; ++d) out[d] = (float)acc[d - d0];
+    float acc[ATT_VD] = {0};
+    for (int64_t j = 0; j < len; ++j) axpy_f32(acc, p[j], g->v + j * g->row + d0, D - d0);
+    for (int64_t d = d0; d < D; ++d) out[d] = acc[d - d0];
   }
 }
 
 /* Attention of the units of g: the interpreter's loops (compiler/interp/AttentionOps.cpp) with
- * its f64 sums in its order: scores, max, sum_j e_j over j in order, p_j = f32(e_j / sum),
- * out[d] = f32(sum_j p_j v_j[d]) over j in order. The scores (then the p_j) live in `scores`
+ * its sums in its order: scores, max, the f64 sum_j e_j over j in order, p_j = f32(e_j / sum),
+ * out[d] = sum_j p_j v_j[d] in f32 over j in order. The scores (then the p_j) live in `scores`
  * when n * maxlen fit (ATT_STACK_SCORES); otherwise (one query row per task, long contexts)
  * they are recomputed: the same values from the same operations. */
 static void attend(const att_units* g, const att_ctx* c, float* scores) {
@@ -276,7 +269,7 @@ static void attend(const att_units* g, const att_ctx* c, float* scores) {
       }
       for (int64_t j = 0; j < g->u[i].len; ++j) si[j] = (float)((double)si[j] / sum[i]);
     }
-    /* 3. out = sum_j p_j v_j in f64, j in order for every d */
+    /* 3. out = sum_j p_j v_j in f32, j in order for every d */
     for (int64_t i = 0; i < n; ++i) att_pv(g, c, scores + i * L, g->u[i].len, g->u[i].out);
     return;
   }
@@ -287,10 +280,10 @@ static void attend(const att_units* g, const att_ctx* c, float* scores) {
       for (int64_t r = 0; r < rows && j0 + r < g->u[i].len; ++r)
         sum[i] += __builtin_expf(blk[i * ATT_KEYS + r] - m[i]);
   }
-  double acc[ATT_UNITS * ATT_DCHUNK];
+  float acc[ATT_UNITS * ATT_DCHUNK];
   for (int64_t d0 = 0; d0 < D; d0 += ATT_DCHUNK) {
     const int64_t nd = D - d0 < ATT_DCHUNK ? D - d0 : ATT_DCHUNK;
-    memset(acc, 0, sizeof(double) * (size_t)(n * ATT_DCHUNK));
+    memset(acc, 0, sizeof(float) * (size_t)(n * ATT_DCHUNK));
     for (int64_t j0 = 0; j0 < L; j0 += ATT_KEYS) {
       const int rows = L - j0 < ATT_KEYS ? (int)(L - j0) : ATT_KEYS;
       att_scores(g, c, j0, rows, blk, ATT_KEYS);
@@ -300,12 +293,12 @@ static void attend(const att_units* g, const att_ctx* c, float* scores) {
         for (int64_t i = 0; i < n; ++i) {
           if (j0 + r >= g->u[i].len) continue;
           const float p = (float)((double)__builtin_expf(blk[i * ATT_KEYS + r] - m[i]) / sum[i]);
-          axpy_f64(acc + i * ATT_DCHUNK, p, v, nd);
+          axpy_f32(acc + i * ATT_DCHUNK, p, v, nd);
         }
       }
     }
     for (int64_t i = 0; i < n; ++i)
-      for (int64_t d = 0; d < nd; ++d) g->u[i].out[d0 + d] = (float)acc[i * ATT_DCHUNK + d];
+      for (int64_t d = 0; d < nd; ++d) g->u[i].out[d0 + d] = acc[i * ATT_DCHUNK + d];
   }
 }
 
