@@ -4,7 +4,8 @@
 // (K = 2560, bf16) over a pool. The interpreter itself is checked against an independent
 // implementation of the documented order on inputs where the order shows (cancelling 2^40 terms),
 // and those inputs are shown to tell this order from the previous one. The same for f32_sum (the
-// LM head's f32 order: 32 f32 partials, products rounded then added, no fused multiply-add).
+// LM head's f32 order: 32 f32 partials, products rounded then added, no fused multiply-add). And
+// a ternary weight as b in every layout.
 #include "kernels_test_util.h"
 
 #include <bit>
@@ -273,4 +274,29 @@ TEST(KernelsMatmul, F32SumInterpreterSumsInTheDocumentedOrder) {
     }
   EXPECT_GT(differFromF64, total / 4) << differFromF64 << " of " << total;
   EXPECT_GT(differFromFused, total / 10) << differFromFused << " of " << total;  // measured 138 of 984
+}
+
+// A ternary weight as b (what a weight shared by a bitlinear and a matmul reads) in every layout
+// pack-weights can give it, transposed or not, every scale rule: the kernel decodes each layout
+// (targets/kernels/matmul_ternary.c) as the interpreter does.
+TEST(KernelsMatmul, TernaryWeightInEveryLayout) {
+  std::mt19937 rng(5);
+  const std::pair<ScaleRule, float> rules[] = {{ScaleRule::None, 1.0f}, {ScaleRule::Mul, 0.75f}, {ScaleRule::Div, 3.0f}};
+  for (const auto& [R, C] : std::vector<std::pair<int64_t, int64_t>>{{5, 7}, {130, 300}, {257, 19}})
+    for (std::string_view layout : {kLayoutHFBlocked, kLayoutI8, kLayoutMad2, kLayoutLut3})
+      for (bool transposeB : {false, true})
+        for (const auto& [rule, ws] : rules) {
+          std::vector<int8_t> t(size_t(R * C));
+          for (int8_t& x : t) x = int8_t(int(rng() % 3) - 1);
+          const int64_t K = transposeB ? C : R;
+          AttributeList at;
+          if (transposeB) at.set("transpose_b", true);
+          const HostTensor a = randomTensor(DType::F32, {3, K}, uint32_t(R + C));
+          OneOp o = oneOp("matmul", {a}, at, {makeTernaryWeight("b", R, C, t, layout, rule, ws)});
+          const BothOutputs both = runBoth(*o.module, {a});
+          const std::string what = std::string(layout) + " " + std::to_string(R) + "x" + std::to_string(C) +
+                                   (transposeB ? " transposed" : "") + " rule " + std::string(scaleRuleName(rule));
+          ASSERT_EQ(both.actual.size(), 1u) << what;
+          EXPECT_TRUE(bitExact(both.actual[0], both.expected[0])) << what;
+        }
 }
