@@ -10,6 +10,7 @@ void registerAllPasses() {
   registerPass(createCanonicalizePass);
   registerPass(createConstantFoldPass);
   registerPass(createFuseBitLinearPass);
+  registerPass(createFuseNormQuantPass);
 }
 
 }  // namespace bitnetc

@@ -14,5 +14,6 @@ std::unique_ptr<Pass> createCommonSubexpressionEliminationPass();  // "cse"
 std::unique_ptr<Pass> createCanonicalizePass();                    // "canonicalize"
 std::unique_ptr<Pass> createConstantFoldPass();                    // "constant-fold"
 std::unique_ptr<Pass> createFuseBitLinearPass();                   // "fuse-bitlinear"
+std::unique_ptr<Pass> createFuseNormQuantPass();                   // "fuse-norm-quant"
 
 }  // namespace bitnetc

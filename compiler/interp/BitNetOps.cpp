@@ -1,4 +1,5 @@
-// The BitNet ops: embedding, rms_norm, act_quant, bitlinear, rope (attention is in AttentionOps).
+// The BitNet ops: embedding, rms_norm, act_quant, rms_norm_quant, bitlinear, rope (attention is in
+// AttentionOps).
 // Exactly per docs/IR.md: act_quant per row with an f32 multiply and round-half-to-even,
 // bitlinear with exact int32 accumulation over the logical ternary values.
 #include <algorithm>
@@ -30,7 +31,8 @@ void embeddingKernel(OpCall& call) {
   call.results.push_back(std::move(r));
 }
 
-void rmsNormKernel(OpCall& call) {
+// rms_norm of operands 0 (x) and 1 (w) with the op's eps.
+HostTensor rmsNormValues(OpCall& call) {
   call.expectOperands(2);
   call.expectDType(0, {DType::F32});
   call.expectDType(1, {DType::F32, DType::BF16, DType::F16});
@@ -53,8 +55,10 @@ void rmsNormKernel(OpCall& call) {
     const float rs = 1.0f / std::sqrt(mean + eps);
     for (int64_t i = 0; i < N; ++i) out[row * N + i] = wf[size_t(i)] * (xr[i] * rs);
   }
-  call.results.push_back(std::move(r));
+  return r;
 }
+
+void rmsNormKernel(OpCall& call) { call.results.push_back(rmsNormValues(call)); }
 
 // Exact int32 dot product of int8 activations and ternary weights (|sum| <= 128 * K).
 // Cloned for AVX2 with a run-time CPU check: integer sums are exact in any order.
@@ -70,15 +74,11 @@ int8_t quantize(float x, float s) {
   return int8_t(std::min(std::max(q, -128.0f), 127.0f));
 }
 
-void actQuantKernel(OpCall& call) {
-  call.expectOperands(1);
-  call.expectDType(0, {DType::F32});
-  const TensorView& x = call.in(0);
-  if (x.shape.empty()) call.error("operand " + x.describe() + " must have rank >= 1");
-  const int64_t K = x.shape.back(), rows = product(x.shape, 0, x.shape.size() - 1);
-  HostTensor q = HostTensor::zeros(DType::I8, x.shape);
-  HostTensor s = HostTensor::zeros(DType::F32, std::vector<int64_t>(x.shape.begin(), x.shape.end() - 1));
-  const float* in = x.as<float>();
+// act_quant of the f32 rows `in` of `shape` (rank >= 1): pushes q and s.
+void actQuantValues(OpCall& call, const float* in, const std::vector<int64_t>& shape) {
+  const int64_t K = shape.back(), rows = product(shape, 0, shape.size() - 1);
+  HostTensor q = HostTensor::zeros(DType::I8, shape);
+  HostTensor s = HostTensor::zeros(DType::F32, std::vector<int64_t>(shape.begin(), shape.end() - 1));
   float tensorMax = 0.0f;  // only for Fault::PerTensorActQuant
   for (int64_t i = 0; i < rows * K; ++i) tensorMax = std::max(tensorMax, std::fabs(in[i]));
   for (int64_t row = 0; row < rows; ++row) {
@@ -97,6 +97,20 @@ void actQuantKernel(OpCall& call) {
   }
   call.results.push_back(std::move(q));
   call.results.push_back(std::move(s));
+}
+
+void actQuantKernel(OpCall& call) {
+  call.expectOperands(1);
+  call.expectDType(0, {DType::F32});
+  const TensorView& x = call.in(0);
+  if (x.shape.empty()) call.error("operand " + x.describe() + " must have rank >= 1");
+  actQuantValues(call, x.as<float>(), x.shape);
+}
+
+// rms_norm then act_quant, the same operations in the same order (fuse-norm-quant's op).
+void rmsNormQuantKernel(OpCall& call) {
+  const HostTensor y = rmsNormValues(call);
+  actQuantValues(call, y.as<float>(), y.shape);
 }
 
 void bitlinearKernel(OpCall& call) {
@@ -202,6 +216,7 @@ void registerBitNetOps(KernelTable& table) {
   table["embedding"] = embeddingKernel;
   table["rms_norm"] = rmsNormKernel;
   table["act_quant"] = actQuantKernel;
+  table["rms_norm_quant"] = rmsNormQuantKernel;
   table["bitlinear"] = bitlinearKernel;
   table["rope"] = ropeKernel;
 }

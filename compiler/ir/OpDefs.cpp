@@ -193,6 +193,13 @@ Types actQuant(const Op& op) {
   return {TensorType(DType::I8, x.dims), TensorType(DType::F32, rows)};
 }
 
+// rms_norm then act_quant of its result (fuse-norm-quant): rms_norm's operand checks, act_quant's results.
+Types rmsNormQuant(const Op& op) {
+  const TensorType x = rmsNorm(op).at(0);
+  std::vector<Dim> rows(x.dims.begin(), x.dims.end() - 1);
+  return {TensorType(DType::I8, x.dims), TensorType(DType::F32, rows)};
+}
+
 Types bitlinear(const Op& op) {
   requireDType(op, 0, {DType::I8});
   requireMinRank(op, 0, 1);
@@ -595,6 +602,7 @@ std::vector<OpDef> makeOpDefs() {
       {"embedding", 2, 1, none, {}, embedding},
       {"rms_norm", 2, 1, {{"eps", K::Float, true}}, {}, rmsNorm},
       {"act_quant", 1, 2, none, {}, actQuant},
+      {"rms_norm_quant", 2, 2, {{"eps", K::Float, true}}, {}, rmsNormQuant},
       {"bitlinear", 3, 1, {{"kernel", K::String, false}}, {}, bitlinear},
       {"rope", 2, 1,
        {{"heads", K::Int, true}, {"head_dim", K::Int, true}, {"theta", K::Float, true}}, {}, rope},

@@ -16,7 +16,8 @@ extern "C" {
 
 /* X(opcode) for every opcode; codegen and tests can walk the list. */
 #define BITNET_KERNEL_OPCODES(X)                                                              \
-  X(embedding) X(rms_norm) X(act_quant) X(bitlinear) X(rope) X(attention) X(relu2) X(silu)    \
+  X(embedding) X(rms_norm) X(act_quant) X(rms_norm_quant) X(bitlinear) X(rope) X(attention)     \
+  X(relu2) X(silu)                                                                            \
   X(clip) X(cast) X(softmax) X(matmul) X(transpose) X(reshape) X(concat) X(gather) X(add)     \
   X(sub) X(mul) X(max) X(min) X(div) X(pow) X(neg) X(abs) X(relu) X(sqrt) X(exp) X(sigmoid)   \
   X(reciprocal) X(round) X(reduce_max) X(reduce_mean) X(reduce_sum) X(equal) X(less)          \

@@ -1,4 +1,4 @@
-/* rms_norm and act_quant, per row of the last dim (docs/IR.md).
+/* rms_norm, act_quant and their fusion rms_norm_quant, per row of the last dim (docs/IR.md).
  * rms_norm: r = 1 / sqrt(mean(x^2) + eps) with the sum of squares in f64 in the interpreter's
  *           order (bit-identical), rounded to f32; y = w * (x * r) in f32.
  * act_quant: s = 127 / max(max_k |x_k|, 1e-5); q = clamp(roundeven(x * s), -128, 127), the
@@ -38,18 +38,26 @@ static void norm_row_f16w(const float* restrict x, const uint16_t* restrict w, f
   for (int64_t i = 0; i < n; ++i) y[i] = bk_f16_to_f32(w[i]) * (x[i] * r);
 }
 
+/* r = 1 / sqrt(mean(x^2) + eps) of one row. */
+static float norm_row_r(const norm_ctx* c, const float* x) {
+  const float mean = (float)(sum_squares(x, c->N) / (double)c->N);
+  return 1.0f / __builtin_sqrtf(mean + c->eps);
+}
+
+/* y[0 .. n) = w * (x * r) for the elements i0 .. i0 + n of a row x. */
+static void norm_elements(const norm_ctx* c, const float* x, int64_t i0, int64_t n, float r, float* y) {
+  switch (c->wtype) {
+    case BITNET_BF16: norm_row_bf16w(x + i0, (const uint16_t*)c->w + i0, y, n, r); break;
+    case BITNET_F16: norm_row_f16w(x + i0, (const uint16_t*)c->w + i0, y, n, r); break;
+    default: norm_row_f32w(x + i0, (const float*)c->w + i0, y, n, r); break;
+  }
+}
+
 static void rms_norm_range(void* vctx, int64_t begin, int64_t end) {
   const norm_ctx* c = (const norm_ctx*)vctx;
   for (int64_t row = begin; row < end; ++row) {
     const float* x = c->x + row * c->N;
-    float* y = c->y + row * c->N;
-    const float mean = (float)(sum_squares(x, c->N) / (double)c->N);
-    const float r = 1.0f / __builtin_sqrtf(mean + c->eps);
-    switch (c->wtype) {
-      case BITNET_BF16: norm_row_bf16w(x, (const uint16_t*)c->w, y, c->N, r); break;
-      case BITNET_F16: norm_row_f16w(x, (const uint16_t*)c->w, y, c->N, r); break;
-      default: norm_row_f32w(x, (const float*)c->w, y, c->N, r); break;
-    }
+    norm_elements(c, x, 0, c->N, norm_row_r(c, x), c->y + row * c->N);
   }
 }
 
@@ -122,5 +130,72 @@ int64_t bitnetk_act_quant(const bitnet_call* call, const bitnet_kernel_args* arg
   const int64_t rows = bk_dims_product(x, 0, x->rank - 1);
   if (bitnet__fault == BITNET_FAULT_PER_TENSOR_ACT_QUANT) c.tensor_max = abs_max(c.x, rows * c.K);
   bk_parallel_for(call, rows, 4 * c.K, act_quant_range, &c);
+  return 0;
+}
+
+/* ---- rms_norm_quant: rms_norm, then act_quant of its rows (fuse-norm-quant) ----
+ * The normalized row is never stored: it is computed twice in L1-sized pieces, once for its
+ * absolute maximum and once to quantize, by the same f32 operations as rms_norm, so q and s are
+ * exactly those of the two ops (one pass over x's memory instead of writing and reading y). */
+#define NQ_PIECE 256
+
+typedef struct norm_quant_ctx {
+  norm_ctx n;
+  int8_t* q;
+  float* s;
+  float tensor_max; /* BITNET_FAULT_PER_TENSOR_ACT_QUANT only */
+} norm_quant_ctx;
+
+static float norm_row_abs_max(const norm_ctx* c, const float* x, float r) {
+  float y[NQ_PIECE], m = 0.0f;
+  for (int64_t i = 0; i < c->N; i += NQ_PIECE) {
+    const int64_t n = c->N - i < NQ_PIECE ? c->N - i : NQ_PIECE;
+    norm_elements(c, x, i, n, r, y);
+    const float v = abs_max(y, n);
+    m = m < v ? v : m;
+  }
+  return m;
+}
+
+static void norm_quant_range(void* vctx, int64_t begin, int64_t end) {
+  const norm_quant_ctx* c = (const norm_quant_ctx*)vctx;
+  const int64_t N = c->n.N;
+  for (int64_t row = begin; row < end; ++row) {
+    const float* x = c->n.x + row * N;
+    const float r = norm_row_r(&c->n, x);
+    float scale;
+    if (bitnet__fault == BITNET_FAULT_SKIP_ACT_QUANT) {
+      scale = 1.0f; /* test-only: no quantization scale */
+    } else {
+      float m = norm_row_abs_max(&c->n, x, r);
+      if (bitnet__fault == BITNET_FAULT_PER_TENSOR_ACT_QUANT) m = c->tensor_max; /* test-only */
+      scale = 127.0f / (m < 1e-5f ? 1e-5f : m);
+    }
+    c->s[row] = scale;
+    float y[NQ_PIECE];
+    for (int64_t i = 0; i < N; i += NQ_PIECE) {
+      const int64_t n = N - i < NQ_PIECE ? N - i : NQ_PIECE;
+      norm_elements(&c->n, x, i, n, r, y);
+      quantize_row(y, c->q + row * N + i, n, scale);
+    }
+  }
+}
+
+int64_t bitnetk_rms_norm_quant(const bitnet_call* call, const bitnet_kernel_args* args) {
+  int64_t st = bitnetk__check_arity(call, args, 2, 2, 2);
+  if (st) return st;
+  const bitnet_tensor *x = &args->operands[0], *w = &args->operands[1];
+  norm_quant_ctx c = {{(const float*)x->data, w->data, w->dtype, NULL, bk_last_dim(x), (float)bk_float_attr(args, 0)},
+                      (int8_t*)args->results[0].data, (float*)args->results[1].data, 0.0f};
+  if (x->dtype != BITNET_F32 || x->rank < 1 || !bk_is_float(w->dtype) || bk_numel(w) != c.n.N)
+    return bitnetk__fail(call, args, BITNET_ERR_INTERNAL, "expects x f32 [..., N] and w [N]");
+  const int64_t rows = c.n.N ? bk_numel(x) / c.n.N : bk_dims_product(x, 0, x->rank - 1);
+  if (bitnet__fault == BITNET_FAULT_PER_TENSOR_ACT_QUANT) /* test-only: the whole tensor's maximum */
+    for (int64_t row = 0; row < rows; ++row) {
+      const float* xr = c.n.x + row * c.n.N;
+      const float m = norm_row_abs_max(&c.n, xr, norm_row_r(&c.n, xr));
+      c.tensor_max = c.tensor_max < m ? m : c.tensor_max;
+    }
+  bk_parallel_for(call, rows, 8 * c.n.N, norm_quant_range, &c);
   return 0;
 }

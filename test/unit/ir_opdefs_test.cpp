@@ -36,9 +36,11 @@ TEST(OpDefs, EveryOpOfTheContractIsRegistered) {
         "reduce_sum", "softmax", "matmul", "transpose", "reshape", "concat", "gather",
         // added for ONNX graphs
         "equal", "less", "greater", "where", "expand", "range", "slice", "trilu", "layer_norm",
-        "shape", "matmul_integer", "matmul_nbits"})
+        "shape", "matmul_integer", "matmul_nbits",
+        // the fusion of rms_norm and act_quant (fuse-norm-quant)
+        "rms_norm_quant"})
     EXPECT_NE(findOpDef(op), nullptr) << op;
-  EXPECT_EQ(allOpDefs().size(), 46u);
+  EXPECT_EQ(allOpDefs().size(), 47u);
   EXPECT_EQ(findOpDef("frobnicate"), nullptr);
   EXPECT_THROW(getOpDef("frobnicate"), Error);
   try {

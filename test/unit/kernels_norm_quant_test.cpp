@@ -1,7 +1,7 @@
 // rms_norm and act_quant kernels against the interpreter: act_quant bit-exact (q and s) over
 // edge sizes and special values (zero rows, tiny rows, NaN, infinities, exact .5 ties);
 // rms_norm within a few ulps (its f64 sum of squares runs in eight partial sums) for f32, bf16
-// and f16 weights.
+// and f16 weights; rms_norm_quant (the two fused) bit-exact.
 #include "kernels_test_util.h"
 
 using namespace bitnetc;
@@ -96,4 +96,38 @@ TEST(KernelsRmsNorm, ThreadPool) {
   const BothOutputs both = runBoth(*o.module, {x, w}, pool.pool);
   ASSERT_EQ(both.actual.size(), 1u);
   EXPECT_TRUE(close(both.actual[0], both.expected[0], 5e-7, 0));
+}
+
+// rms_norm_quant (fuse-norm-quant's op) is rms_norm then act_quant: q and s bit for bit against
+// the interpreter (which composes the two ops), for every weight type, sizes around the kernel's
+// 256-element pieces, several rows, special rows, and a pool. A single ulp of difference in the
+// normalized values would flip a q at a rounding tie on some of these rows.
+TEST(KernelsRmsNormQuant, BitExactForEveryWeightType) {
+  uint32_t seed = 300;
+  for (DType wt : {DType::F32, DType::BF16, DType::F16})
+    for (int64_t N : {1, 5, 255, 256, 257, 513, 2560, 6912})
+      for (std::vector<int64_t> lead : {std::vector<int64_t>{1}, {3}, {2, 3}}) {
+        std::vector<int64_t> shape = lead;
+        shape.push_back(N);
+        const HostTensor x = randomTensor(DType::F32, shape, ++seed, -4.0, 4.0);
+        const HostTensor w = randomTensor(wt, {N}, ++seed, -1.5, 1.5);
+        OneOp o = oneOp("rms_norm_quant", {x, w}, attrs({{"eps", 1e-5}}));
+        expectBitExact(*o.module, {x, w}, std::string(dtypeName(wt)) + " " + shapeString(shape));
+      }
+}
+
+TEST(KernelsRmsNormQuant, SpecialRowsAndPool) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const HostTensor x = f32Tensor({4, 4}, {0, 0, 0, 0,             // all zero: absmax 0
+                                          1e20f, -1e20f, 3, 0,    // squares overflow f32, not f64
+                                          1, nan, 2, 3,           // NaN spreads over the row
+                                          1e-30f, 2e-30f, 0, -1e-30f});
+  const HostTensor w = f32Tensor({4}, {1.0f, 0.5f, -2.0f, 3.0f});
+  OneOp o = oneOp("rms_norm_quant", {x, w}, attrs({{"eps", 1e-6}}));
+  expectBitExact(*o.module, {x, w}, "special rows");
+  Pool pool(3);
+  const HostTensor xb = randomTensor(DType::F32, {97, 2560}, 9, -8.0, 8.0);
+  const HostTensor wb = randomTensor(DType::BF16, {2560}, 10, 0.5, 1.5);
+  OneOp ob = oneOp("rms_norm_quant", {xb, wb}, attrs({{"eps", 1e-5}}));
+  expectBitExact(*ob.module, {xb, wb}, "97 x 2560 with a pool", pool.pool);
 }
