@@ -21,6 +21,7 @@
  * Test-only faults (bitnet__fault): interleaved-rope, gqa-modulo, cache-at-zero, as the
  * interpreter. */
 #include "targets/kernels/kernel_util.h"
+#include "targets/kernels/transpose8.h"
 
 #define ATT_STACK_SCORES 16384 /* floats: 64 KB of stack per task */
 #define ATT_UNITS 32             /* (query row, head) pairs attended together (one pass over the cache) */
@@ -30,9 +31,8 @@
 #define ATT_VD 64                /* output dims summed in registers at a time (4 x 16) */
 
 /* Sixteen f32 lanes (generic vectors: one AVX-512 register, two AVX2, four SSE2 / NEON); eight
- * for the transposition tiles. */
+ * for the transposition tiles (transpose8.h). */
 typedef float att_v16f __attribute__((vector_size(64)));
-typedef float att_v8f __attribute__((vector_size(32)));
 
 static int64_t read_pos(const bitnet_call* call, const bitnet_kernel_args* args,
                         const bitnet_tensor* p, int64_t* pos) {
@@ -89,6 +89,11 @@ int64_t bitnetk_rope(const bitnet_call* call, const bitnet_kernel_args* args) {
 
 /* ---- attention ---- */
 
+/* expf(d) of a max-subtracted score. Below -104, e^d is under half the smallest subnormal, so
+ * expf returns 0 (the same bits, without the call): glibc's expf takes a slow path that sets
+ * errno for each underflow, which long contexts hit often (1.9% of a 2B-4T prefill). */
+static inline float att_exp(float d) { return d < -104.0f ? 0.0f : __builtin_expf(d); }
+
 /* Cache rows are D floats every Hkv * D: a stride the hardware prefetchers serve poorly while
  * the dot products of a row run (measured: 2x at 4000 rows of the 2B-4T shape). */
 #define ATT_AHEAD 8
@@ -123,28 +128,6 @@ typedef struct att_units {
   int64_t row;
 } att_units;
 
-/* col[e][r] = t[r][e]: an 8 x 8 transpose in three rounds of two-input shuffles (unpack pairs,
- * pairs of pairs, halves), which the backend lowers to the target's shuffles. It replaced a
- * scalar copy that cost ~8x the multiply-adds when one (row, head) unit uses the tile: decode
- * without GQA. */
-static inline void att_transpose8(const att_v8f t[8], att_v8f col[8]) {
-  att_v8f a[8], b[8];
-  for (int i = 0; i < 8; i += 2) {
-    a[i] = __builtin_shufflevector(t[i], t[i + 1], 0, 8, 1, 9, 4, 12, 5, 13);
-    a[i + 1] = __builtin_shufflevector(t[i], t[i + 1], 2, 10, 3, 11, 6, 14, 7, 15);
-  }
-  for (int i = 0; i < 8; i += 4) {
-    b[i] = __builtin_shufflevector(a[i], a[i + 2], 0, 1, 8, 9, 4, 5, 12, 13);
-    b[i + 1] = __builtin_shufflevector(a[i], a[i + 2], 2, 3, 10, 11, 6, 7, 14, 15);
-    b[i + 2] = __builtin_shufflevector(a[i + 1], a[i + 3], 0, 1, 8, 9, 4, 5, 12, 13);
-    b[i + 3] = __builtin_shufflevector(a[i + 1], a[i + 3], 2, 3, 10, 11, 6, 7, 14, 15);
-  }
-  for (int e = 0; e < 4; ++e) {
-    col[e] = __builtin_shufflevector(b[e], b[e + 4], 0, 1, 2, 3, 8, 9, 10, 11);
-    col[e + 4] = __builtin_shufflevector(b[e], b[e + 4], 4, 5, 6, 7, 12, 13, 14, 15);
-  }
-}
-
 /* scores[i * ld + r] = (q_i . k_{j0 + r}) * scale for the units i < n with len > j0 and the
  * cache rows r < rows <= ATT_KEYS (rows past a unit's len are computed and never used). Each
  * dot product is the interpreter's: f32 over d = 0, 1, .. in order, each product rounded; the
@@ -162,7 +145,7 @@ static void att_scores(const att_units* g, const att_ctx* c, int64_t j0, int row
      * kt[d .. d + 7][r / 16]. */
     for (int r0 = 0; r0 < ATT_KEYS; r0 += 16)
       for (int64_t d = 0; d < nd; d += 8) {
-        att_v8f tile[2][8], col[2][8];
+        bk_v8f tile[2][8], col[2][8];
         const int64_t w = nd - d < 8 ? nd - d : 8;
         for (int h = 0; h < 2; ++h) {
           for (int r = 0; r < 8; ++r) { /* a fixed-size copy is a vector load; a variable one a call */
@@ -173,7 +156,7 @@ static void att_scores(const att_units* g, const att_ctx* c, int64_t j0, int row
             if (w == 8) memcpy(&tile[h][r], src, sizeof tile[h][r]);
             else memcpy(&tile[h][r], src, (size_t)w * 4);
           }
-          att_transpose8(tile[h], col[h]);
+          bk_transpose8(tile[h], col[h]);
         }
         for (int64_t e = 0; e < w; ++e)
           kt[d + e][r0 / 16] = __builtin_shufflevector(col[0][e], col[1][e], 0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
@@ -263,7 +246,7 @@ static void attend(const att_units* g, const att_ctx* c, float* scores) {
     for (int64_t i = 0; i < n; ++i) {
       float* si = scores + i * L;
       for (int64_t j = 0; j < g->u[i].len; ++j) {
-        const float e = __builtin_expf(si[j] - m[i]);
+        const float e = att_exp(si[j] - m[i]);
         si[j] = e;
         sum[i] += e;
       }
@@ -278,7 +261,7 @@ static void attend(const att_units* g, const att_ctx* c, float* scores) {
     att_scores(g, c, j0, rows, blk, ATT_KEYS);
     for (int64_t i = 0; i < n; ++i)
       for (int64_t r = 0; r < rows && j0 + r < g->u[i].len; ++r)
-        sum[i] += __builtin_expf(blk[i * ATT_KEYS + r] - m[i]);
+        sum[i] += att_exp(blk[i * ATT_KEYS + r] - m[i]);
   }
   float acc[ATT_UNITS * ATT_DCHUNK];
   for (int64_t d0 = 0; d0 < D; d0 += ATT_DCHUNK) {
@@ -292,7 +275,7 @@ static void attend(const att_units* g, const att_ctx* c, float* scores) {
         if (j0 + r + ATT_AHEAD < L) prefetch_row(v + ATT_AHEAD * g->row, nd);
         for (int64_t i = 0; i < n; ++i) {
           if (j0 + r >= g->u[i].len) continue;
-          const float p = (float)((double)__builtin_expf(blk[i * ATT_KEYS + r] - m[i]) / sum[i]);
+          const float p = (float)((double)att_exp(blk[i * ATT_KEYS + r] - m[i]) / sum[i]);
           axpy_f32(acc + i * ATT_DCHUNK, p, v, nd);
         }
       }

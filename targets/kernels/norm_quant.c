@@ -5,6 +5,7 @@
  *            same f32 operations as the interpreter, so q and s are bit-exact.
  * Test-only faults (bitnet__fault): skip-act-quant, per-tensor-act-quant, as the interpreter. */
 #include "targets/kernels/kernel_util.h"
+#include "targets/kernels/transpose8.h"
 
 typedef struct norm_ctx {
   const float* x;
@@ -15,12 +16,34 @@ typedef struct norm_ctx {
   float eps;
 } norm_ctx;
 
-/* The interpreter's sum: f64 (the squares are exact), i = 0, 1, .. in order, so the mean is
- * bit-identical. One dependent add per element: negligible next to the row's other work. */
-static double sum_squares(const float* restrict x, int64_t n) {
-  double sum = 0;
-  for (int64_t i = 0; i < n; ++i) sum += (double)x[i] * (double)x[i];
-  return sum;
+/* The interpreter's sums of squares of up to NQ_ROWS rows: f64 (the squares are exact), each
+ * over i = 0, 1, .. in order, so every mean is bit-identical. One row's sum is a chain of
+ * dependent adds (4 cycles an element); rows side by side in vector lanes (an 8 x 8 transpose
+ * per 8 elements) run 8 chains at once: prefill normalizes many rows. */
+#define NQ_ROWS 8
+typedef double nq_v8d __attribute__((vector_size(64)));
+
+static void sum_squares_rows(const float* x, int64_t N, int rows, double sums[NQ_ROWS]) {
+  nq_v8d acc = {0};
+  int64_t i = 0;
+  if (rows > 1)
+    for (; i + 8 <= N; i += 8) {
+      bk_v8f t[NQ_ROWS], col[NQ_ROWS];
+      for (int r = 0; r < NQ_ROWS; ++r) {
+        memset(&t[r], 0, sizeof t[r]);
+        if (r < rows) memcpy(&t[r], x + r * N + i, sizeof t[r]);
+      }
+      bk_transpose8(t, col);
+      for (int e = 0; e < 8; ++e) {
+        const nq_v8d v = __builtin_convertvector(col[e], nq_v8d);
+        acc += v * v;
+      }
+    }
+  for (int r = 0; r < rows; ++r) {
+    double sum = acc[r];
+    for (int64_t k = i; k < N; ++k) sum += (double)x[r * N + k] * (double)x[r * N + k];
+    sums[r] = sum;
+  }
 }
 
 static void norm_row_f32w(const float* restrict x, const float* restrict w, float* restrict y,
@@ -38,10 +61,14 @@ static void norm_row_f16w(const float* restrict x, const uint16_t* restrict w, f
   for (int64_t i = 0; i < n; ++i) y[i] = bk_f16_to_f32(w[i]) * (x[i] * r);
 }
 
-/* r = 1 / sqrt(mean(x^2) + eps) of one row. */
-static float norm_row_r(const norm_ctx* c, const float* x) {
-  const float mean = (float)(sum_squares(x, c->N) / (double)c->N);
-  return 1.0f / __builtin_sqrtf(mean + c->eps);
+/* r = 1 / sqrt(mean(x^2) + eps) of up to NQ_ROWS rows from x. */
+static void norm_rows_r(const norm_ctx* c, const float* x, int rows, float r[NQ_ROWS]) {
+  double sums[NQ_ROWS];
+  sum_squares_rows(x, c->N, rows, sums);
+  for (int i = 0; i < rows; ++i) {
+    const float mean = (float)(sums[i] / (double)c->N);
+    r[i] = 1.0f / __builtin_sqrtf(mean + c->eps);
+  }
 }
 
 /* y[0 .. n) = w * (x * r) for the elements i0 .. i0 + n of a row x. */
@@ -55,9 +82,12 @@ static void norm_elements(const norm_ctx* c, const float* x, int64_t i0, int64_t
 
 static void rms_norm_range(void* vctx, int64_t begin, int64_t end) {
   const norm_ctx* c = (const norm_ctx*)vctx;
-  for (int64_t row = begin; row < end; ++row) {
-    const float* x = c->x + row * c->N;
-    norm_elements(c, x, 0, c->N, norm_row_r(c, x), c->y + row * c->N);
+  for (int64_t row0 = begin; row0 < end; row0 += NQ_ROWS) {
+    const int rows = end - row0 < NQ_ROWS ? (int)(end - row0) : NQ_ROWS;
+    float r[NQ_ROWS];
+    norm_rows_r(c, c->x + row0 * c->N, rows, r);
+    for (int i = 0; i < rows; ++i)
+      norm_elements(c, c->x + (row0 + i) * c->N, 0, c->N, r[i], c->y + (row0 + i) * c->N);
   }
 }
 
@@ -160,9 +190,12 @@ static float norm_row_abs_max(const norm_ctx* c, const float* x, float r) {
 static void norm_quant_range(void* vctx, int64_t begin, int64_t end) {
   const norm_quant_ctx* c = (const norm_quant_ctx*)vctx;
   const int64_t N = c->n.N;
+  float rs[NQ_ROWS];
   for (int64_t row = begin; row < end; ++row) {
     const float* x = c->n.x + row * N;
-    const float r = norm_row_r(&c->n, x);
+    if ((row - begin) % NQ_ROWS == 0)
+      norm_rows_r(&c->n, x, end - row < NQ_ROWS ? (int)(end - row) : NQ_ROWS, rs);
+    const float r = rs[(row - begin) % NQ_ROWS];
     float scale;
     if (bitnet__fault == BITNET_FAULT_SKIP_ACT_QUANT) {
       scale = 1.0f; /* test-only: no quantization scale */
@@ -193,7 +226,9 @@ int64_t bitnetk_rms_norm_quant(const bitnet_call* call, const bitnet_kernel_args
   if (bitnet__fault == BITNET_FAULT_PER_TENSOR_ACT_QUANT) /* test-only: the whole tensor's maximum */
     for (int64_t row = 0; row < rows; ++row) {
       const float* xr = c.n.x + row * c.n.N;
-      const float m = norm_row_abs_max(&c.n, xr, norm_row_r(&c.n, xr));
+      float r[NQ_ROWS];
+      norm_rows_r(&c.n, xr, 1, r);
+      const float m = norm_row_abs_max(&c.n, xr, r[0]);
       c.tensor_max = c.tensor_max < m ? m : c.tensor_max;
     }
   bk_parallel_for(call, rows, 8 * c.n.N, norm_quant_range, &c);
