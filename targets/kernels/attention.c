@@ -25,8 +25,9 @@
 
 #define ATT_STACK_SCORES 16384 /* floats: 64 KB of stack per task */
 #define ATT_UNITS 32             /* (query row, head) pairs attended together (one pass over the cache) */
-#define ATT_KEYS 32              /* cache rows whose dot products run side by side (4 x 8) */
-#define ATT_DT 64                /* dims of those rows transposed at a time (8 KB) */
+#define ATT_KB 16                /* key cache rows per transposed block (one 16-lane vector) */
+#define ATT_KEYS 64              /* cache rows whose dot products run side by side (4 blocks) */
+#define ATT_DT 32                /* dims of those rows summed at a time (8 KB of keys) */
 #define ATT_DCHUNK 256           /* output dims accumulated at a time (32 KB of sums) */
 #define ATT_VD 64                /* output dims summed in registers at a time (4 x 16) */
 
@@ -90,9 +91,14 @@ int64_t bitnetk_rope(const bitnet_call* call, const bitnet_kernel_args* args) {
 /* ---- attention ---- */
 
 /* expf(d) of a max-subtracted score. Below -104, e^d is under half the smallest subnormal, so
- * expf returns 0 (the same bits, without the call): glibc's expf takes a slow path that sets
- * errno for each underflow, which long contexts hit often (1.9% of a 2B-4T prefill). */
-static inline float att_exp(float d) { return d < -104.0f ? 0.0f : __builtin_expf(d); }
+ * expf returns 0: the same bits without glibc's slow path (it sets errno on each underflow;
+ * with random weights most of a long context's scores underflow). The call gets 0 instead of d
+ * there, because the backend speculates it on every lane of a vectorized loop. */
+static inline float att_exp(float d) {
+  const int under = d < -104.0f;
+  const float e = __builtin_expf(under ? 0.0f : d);
+  return under ? 0.0f : e;
+}
 
 /* Cache rows are D floats every Hkv * D: a stride the hardware prefetchers serve poorly while
  * the dot products of a row run (measured: 2x at 4000 rows of the 2B-4T shape). */
@@ -108,6 +114,7 @@ typedef struct att_ctx {
   float* o;
   int64_t Hq, Hkv, D, pos;
   int64_t S;             /* query rows */
+  int64_t C;             /* cache capacity (rows) */
   int64_t rows_per_task; /* query rows attended together (they share the transposed keys) */
   float scale;
 } att_ctx;
@@ -123,55 +130,74 @@ typedef struct att_unit {
 typedef struct att_units {
   att_unit u[ATT_UNITS];
   int64_t n, maxlen;
-  const float* k; /* cache row j of the kv head at k + j * row */
-  const float* v;
+  int64_t kvh;    /* the kv head (the key cache is blocked: att_scores) */
+  const float* v; /* value cache row j of the kv head at v + j * row */
   int64_t row;
 } att_units;
 
+/* The key cache's layout, private to this kernel (no API and no other op reads a state; the
+ * interpreter keeps rows): rows in blocks of ATT_KB, each block transposed, so the q . k sums of
+ * a block's rows take one vector load per dim and no query pays a transposition. Key j of kv
+ * head h, dim d is at
+ *   kc + B * Hkv * D + (h * D + d) * nb + (j - B),  B = j - j % ATT_KB,  nb = min(ATT_KB, C - B)
+ * (C the capacity; only the last block of a capacity that is not a multiple of ATT_KB is
+ * narrower). The value cache keeps rows [C, Hkv, D]: p . v reads rows. */
+static inline int64_t key_block_rows(int64_t C, int64_t B) { return C - B < ATT_KB ? C - B : ATT_KB; }
+
+/* Key rows row0 .. row0 + S - 1 from k [S, Hkv * D] into the blocked cache. */
+static void store_keys(float* kc, int64_t C, int64_t row_len, const float* k, int64_t S, int64_t row0) {
+  for (int64_t t = 0; t < S; ++t) {
+    const int64_t j = row0 + t, B = j - j % ATT_KB, nb = key_block_rows(C, B);
+    float* blk = kc + B * row_len + (j - B);
+    const float* src = k + t * row_len;
+    for (int64_t e = 0; e < row_len; ++e) blk[e * nb] = src[e];
+  }
+}
+
 /* scores[i * ld + r] = (q_i . k_{j0 + r}) * scale for the units i < n with len > j0 and the
- * cache rows r < rows <= ATT_KEYS (rows past a unit's len are computed and never used). Each
- * dot product is the interpreter's: f32 over d = 0, 1, .. in order, each product rounded; the
- * rows are transposed into kt in chunks of ATT_DT dims so that ATT_KEYS sums run side by side
- * in vector lanes, once for all the units. */
+ * cache rows r < rows <= ATT_KEYS (rows past a unit's len are computed and never used; j0 is a
+ * multiple of ATT_KB). Each dot product is the interpreter's: f32 over d = 0, 1, .. in order,
+ * each product rounded; the ATT_KEYS / ATT_KB blocks give as many independent chains, in
+ * chunks of ATT_DT dims that every unit passes over while they are in L1. */
 static void att_scores(const att_units* g, const att_ctx* c, int64_t j0, int rows, float* scores,
                        int64_t ld) {
-  const int64_t D = c->D;
-  att_v16f acc[ATT_UNITS][ATT_KEYS / 16];
-  att_v16f kt[ATT_DT][ATT_KEYS / 16]; /* kt[d][r / 16][r % 16] = k_r[d0 + d] */
-  memset(acc, 0, sizeof(att_v16f) * (ATT_KEYS / 16) * (size_t)g->n);
+  enum { NB = ATT_KEYS / ATT_KB };
+  const int64_t D = c->D, row_len = c->Hkv * D;
+  const float* kb[NB]; /* dim d0 + d of block b's rows at kb[b] + d * ATT_KB */
+  float narrow[NB][ATT_DT][ATT_KB]; /* a narrower last block, widened per chunk */
+  att_v16f acc[ATT_UNITS][NB];
+  memset(acc, 0, sizeof(att_v16f) * NB * (size_t)g->n);
   for (int64_t d0 = 0; d0 < D; d0 += ATT_DT) {
     const int64_t nd = D - d0 < ATT_DT ? D - d0 : ATT_DT;
-    /* The transposition in 8 x 8 tiles: sixteen rows' dims d .. d + 7 (two tiles) into
-     * kt[d .. d + 7][r / 16]. */
-    for (int r0 = 0; r0 < ATT_KEYS; r0 += 16)
-      for (int64_t d = 0; d < nd; d += 8) {
-        bk_v8f tile[2][8], col[2][8];
-        const int64_t w = nd - d < 8 ? nd - d : 8;
-        for (int h = 0; h < 2; ++h) {
-          for (int r = 0; r < 8; ++r) { /* a fixed-size copy is a vector load; a variable one a call */
-            memset(&tile[h][r], 0, sizeof tile[h][r]);
-            const int rr = r0 + 8 * h + r;
-            const float* src = g->k + (j0 + rr) * g->row + d0 + d;
-            if (rr >= rows) continue;
-            if (w == 8) memcpy(&tile[h][r], src, sizeof tile[h][r]);
-            else memcpy(&tile[h][r], src, (size_t)w * 4);
-          }
-          bk_transpose8(tile[h], col[h]);
-        }
-        for (int64_t e = 0; e < w; ++e)
-          kt[d + e][r0 / 16] = __builtin_shufflevector(col[0][e], col[1][e], 0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
-                                                       10, 11, 12, 13, 14, 15);
+    for (int b = 0; b < NB; ++b) {
+      const int64_t B = j0 + b * ATT_KB;
+      if (B >= j0 + rows) { /* past the rows: repeat block 0 (computed, never used) */
+        kb[b] = kb[0];
+        continue;
       }
+      const int64_t nb = key_block_rows(c->C, B);
+      const float* src = c->kc + B * row_len + (g->kvh * D + d0) * nb;
+      kb[b] = src;
+      if (nb < ATT_KB) {
+        memset(narrow[b], 0, sizeof narrow[b]);
+        for (int64_t d = 0; d < nd; ++d) memcpy(narrow[b][d], src + d * nb, (size_t)nb * 4);
+        kb[b] = &narrow[b][0][0];
+      }
+    }
     for (int64_t i = 0; i < g->n; ++i) {
       if (g->u[i].len <= j0) continue;
       const float* q = g->u[i].q + d0;
-      att_v16f s0 = acc[i][0], s1 = acc[i][1];
-      for (int64_t d = 0; d < nd; ++d) { /* two independent chains, each over d in order */
+      att_v16f s[NB];
+      for (int b = 0; b < NB; ++b) s[b] = acc[i][b];
+      for (int64_t d = 0; d < nd; ++d) { /* NB independent chains, each over d in order */
         const float x = q[d];
-        s0 += x * kt[d][0];
-        s1 += x * kt[d][1];
+        for (int b = 0; b < NB; ++b) {
+          att_v16f k;
+          memcpy(&k, kb[b] + d * ATT_KB, sizeof k);
+          s[b] += x * k;
+        }
       }
-      acc[i][0] = s0, acc[i][1] = s1;
+      for (int b = 0; b < NB; ++b) acc[i][b] = s[b];
     }
   }
   for (int64_t i = 0; i < g->n; ++i) {
@@ -231,8 +257,8 @@ static void attend(const att_units* g, const att_ctx* c, float* scores) {
   /* 1. scores and their maximum */
   for (int64_t j0 = 0; j0 < L; j0 += ATT_KEYS) {
     const int rows = L - j0 < ATT_KEYS ? (int)(L - j0) : ATT_KEYS;
-    for (int64_t j = j0 + ATT_KEYS; j < j0 + 2 * ATT_KEYS && j < L; ++j)
-      prefetch_row(g->k + j * g->row, D); /* the next block */
+    for (int64_t B = j0 + ATT_KEYS; B < j0 + 2 * ATT_KEYS && B < L; B += ATT_KB) /* the next blocks */
+      prefetch_row(c->kc + B * g->row + g->kvh * D * key_block_rows(c->C, B), D * key_block_rows(c->C, B));
     att_scores(g, c, j0, rows, blk, ATT_KEYS);
     for (int64_t i = 0; i < n; ++i)
       for (int64_t r = 0; r < rows && j0 + r < g->u[i].len; ++r) {
@@ -302,7 +328,7 @@ static void attention_range(void* vctx, int64_t begin, int64_t end) {
       const int64_t nh = group - h < heads ? group - h : heads;
       att_units g;
       g.n = 0;
-      g.k = c->kc + kvh * D;
+      g.kvh = kvh;
       g.v = c->vc + kvh * D;
       g.row = Hkv * D;
       g.maxlen = c->pos + t1;
@@ -324,9 +350,9 @@ int64_t bitnetk_attention(const bitnet_call* call, const bitnet_kernel_args* arg
   if (st) return st;
   const bitnet_tensor *q = &args->operands[0], *k = &args->operands[1], *v = &args->operands[2];
   const bitnet_tensor *kc = &args->operands[3], *vc = &args->operands[4];
-  att_ctx c = {(const float*)q->data, (const float*)kc->data, (const float*)vc->data,
-               (float*)args->results[0].data, bk_int_attr(args, 0), bk_int_attr(args, 1),
-               bk_int_attr(args, 2), 0, 0, 1, (float)bk_float_attr(args, 0)};
+  att_ctx c = {.q = (const float*)q->data, .kc = (const float*)kc->data, .vc = (const float*)vc->data,
+               .o = (float*)args->results[0].data, .Hq = bk_int_attr(args, 0), .Hkv = bk_int_attr(args, 1),
+               .D = bk_int_attr(args, 2), .rows_per_task = 1, .scale = (float)bk_float_attr(args, 0)};
   if ((st = read_pos(call, args, &args->operands[5], &c.pos))) return st;
   if (c.Hq <= 0 || c.Hkv <= 0 || c.D <= 0 || c.Hq % c.Hkv || q->rank != 2 || k->rank != 2 ||
       v->rank != 2 || kc->rank != 3 || q->dims[1] != c.Hq * c.D || k->dims[1] != c.Hkv * c.D ||
@@ -340,7 +366,8 @@ int64_t bitnetk_attention(const bitnet_call* call, const bitnet_kernel_args* arg
   const size_t row_bytes = (size_t)(c.Hkv * c.D) * 4;
   /* test-only fault: the new rows at cache row 0 instead of pos */
   const int64_t write_row = bitnet__fault == BITNET_FAULT_CACHE_AT_ZERO ? 0 : c.pos;
-  memcpy((float*)kc->data + write_row * c.Hkv * c.D, k->data, (size_t)S * row_bytes);
+  c.C = capacity;
+  store_keys((float*)kc->data, capacity, c.Hkv * c.D, (const float*)k->data, S, write_row);
   memcpy((float*)vc->data + write_row * c.Hkv * c.D, v->data, (size_t)S * row_bytes);
   /* Query rows per task: as many (up to 8) as keep every unit's scores on the stack. */
   const int64_t group = c.Hq / c.Hkv, nh = group < ATT_UNITS ? group : ATT_UNITS;
