@@ -227,6 +227,17 @@ const char* bitnet__public_model_error(const bitnet_model* model) {
   return text;
 }
 
+/* Bytes of every state's row (the leading dim is the context). */
+static int64_t state_bytes_per_token(const bitnet_function_desc* f) {
+  int64_t total = 0;
+  for (int64_t i = 0; i < f->num_states; ++i) {
+    int64_t bytes = bitnet_rt_dtype_size(f->states[i].dtype);
+    for (int64_t d = 1; d < f->states[i].rank; ++d) bytes *= f->states[i].dims[d];
+    total += bytes;
+  }
+  return total;
+}
+
 bitnet_status bitnet__public_model_info(const bitnet_model* model, bitnet_model_info* info) {
   if (!model) return BITNET_ERR_INVALID_ARGUMENT;
   bitnet_model* m = (bitnet_model*)model;
@@ -254,5 +265,7 @@ bitnet_status bitnet__public_model_info(const bitnet_model* model, bitnet_model_
   info->eos_ids = d->is_lm && d->num_eos_ids > 0 ? d->eos_ids : NULL;
   if (info->struct_size >= offsetof(bitnet_model_info, decode_weight_bytes) + sizeof(int64_t))
     info->decode_weight_bytes = d->is_lm ? d->decode_weight_bytes : 0;
+  if (info->struct_size >= offsetof(bitnet_model_info, state_bytes_per_token) + sizeof(int64_t))
+    info->state_bytes_per_token = d->is_lm ? state_bytes_per_token(&d->functions[0]) : 0;
   return BITNET_OK;
 }

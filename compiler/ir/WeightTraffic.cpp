@@ -23,4 +23,15 @@ int64_t weightBytesPerToken(const Function& function) {
   return total;
 }
 
+int64_t stateBytesPerToken(const Function& function) {
+  int64_t total = 0;
+  for (const Value* state : function.states()) {
+    const TensorType& t = state->type;
+    int64_t bytes = int64_t(dtypeSize(t.dtype));
+    for (size_t d = 1; d < t.rank(); ++d) bytes *= t.dims[d].upperBound();
+    total += bytes;
+  }
+  return total;
+}
+
 }  // namespace bitnetc

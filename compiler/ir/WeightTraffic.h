@@ -12,4 +12,8 @@ namespace bitnetc {
 
 int64_t weightBytesPerToken(const Function& function);
 
+// Bytes of the function's states (the KV cache) per cached token: every state's row past the
+// leading (context) dim. A decode token at position p reads about p times this.
+int64_t stateBytesPerToken(const Function& function);
+
 }  // namespace bitnetc

@@ -98,6 +98,10 @@ typedef struct bitnet_model_info {
    * decode token reads (every weight once, the embedding table one row): the roofline's
    * denominator. 0 for a generic graph. */
   int64_t decode_weight_bytes;
+  /* Added with it: bytes of state (the KV cache) per cached token, summed over the states: a
+   * decode token at position p reads about p times this besides the weights. 0 for a generic
+   * graph. */
+  int64_t state_bytes_per_token;
 } bitnet_model_info;
 
 /* ---- Generic graphs (ONNX models and any IR @main without state): named tensors ----

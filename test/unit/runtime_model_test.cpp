@@ -51,6 +51,7 @@ TEST(RuntimeModel, OpenInfoClose) {
   EXPECT_EQ(info.weights_external, 0);
   ASSERT_EQ(info.num_eos_ids, 1);
   EXPECT_EQ(info.eos_ids[0], 2);
+  EXPECT_EQ(info.state_bytes_per_token, 2 * 4 + 3 * 4);  // l0.k_cache f32 [rows, 2], l0.v_cache i32 [rows, 3]
   EXPECT_STREQ(bitnet__public_model_error(m), "");
   bitnet__public_model_close(m);
 }
@@ -248,6 +249,7 @@ TEST(RuntimeModel, GenericGraphOpensButDoesNotEval) {
   EXPECT_STREQ(info.architecture, "");
   EXPECT_EQ(info.vocab_size, 0);
   EXPECT_EQ(info.max_context, 0);
+  EXPECT_EQ(info.state_bytes_per_token, 0);
   EXPECT_EQ(info.num_eos_ids, 0);
   EXPECT_EQ(info.eos_ids, nullptr);
   SessionPtr s = createSession(m.get());

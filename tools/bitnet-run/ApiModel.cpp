@@ -75,6 +75,7 @@ class ApiModel : public LanguageModel {
     for (int64_t i = 0; i < info.num_eos_ids && info.eos_ids; ++i) facts_.eosIds.push_back(info.eos_ids[i]);
     facts_.weightBytes = info.weight_bytes;
     facts_.decodeWeightBytes = info.decode_weight_bytes;
+    facts_.stateBytesPerToken = info.state_bytes_per_token;
     facts_.threads = options.threads ? options.threads : int64_t(sysconf(_SC_NPROCESSORS_ONLN));
     hasTokenizer_ = info.has_tokenizer != 0;
     if (options.verbose)

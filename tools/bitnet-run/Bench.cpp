@@ -157,6 +157,12 @@ void bench(LanguageModel& model, const RunOptions& options, double loadSeconds) 
   const double weightGBs = double(bytesPerToken) * decode.tokensPerSecond() / 1e9;
   const double rooflineTokens = bandwidth * 1e9 / double(bytesPerToken);
   const double fraction = weightGBs / bandwidth;
+  // The KV cache a decode token reads besides: the token at position p attends to p + 1 rows,
+  // so the test's mean is (M + 1) / 2 rows (it starts from an empty cache).
+  const double stateBytes = double(f.stateBytesPerToken) * double(options.benchDecode + 1) / 2.0;
+  const double totalBytes = double(bytesPerToken) + stateBytes;
+  const double rooflineWithState = bandwidth * 1e9 / totalBytes;
+  const double fractionWithState = totalBytes * decode.tokensPerSecond() / 1e9 / bandwidth;
 
   if (options.json) {
     nlohmann::ordered_json j = {{"model", options.model},
@@ -176,6 +182,9 @@ void bench(LanguageModel& model, const RunOptions& options, double loadSeconds) 
                         {"read_bandwidth", nlohmann::ordered_json::array()},
                         {"decode_roofline_tokens_per_second", rooflineTokens},
                         {"decode_roofline_fraction", fraction},
+                        {"decode_state_bytes_per_token", stateBytes},
+                        {"decode_roofline_with_state_tokens_per_second", rooflineWithState},
+                        {"decode_roofline_with_state_fraction", fractionWithState},
                         {"peak_rss_bytes", rss}};
     for (const Bandwidth& b : bw) j["read_bandwidth"].push_back(bandwidthJson(b));
     std::printf("%s\n", j.dump().c_str());
@@ -198,6 +207,8 @@ void bench(LanguageModel& model, const RunOptions& options, double loadSeconds) 
   for (const Bandwidth& b : bw) std::printf(" %.2f GB/s at %lld thread%s;", b.median(), (long long)b.threads, b.threads > 1 ? "s" : "");
   std::printf("\nweights per decode token %.3f MB: roofline %.2f tokens/s at %.2f GB/s; decode reaches %.1f%%\n",
               double(bytesPerToken) / 1e6, rooflineTokens, bandwidth, 100.0 * fraction);
+  std::printf("with the KV cache it reads (%.3f MB a token, mean of this test): roofline %.2f tokens/s; decode reaches %.1f%%\n",
+              stateBytes / 1e6, rooflineWithState, 100.0 * fractionWithState);
   std::printf("\npeak RSS  %.1f MiB\n", double(rss) / (1024.0 * 1024.0));
 }
 

@@ -33,6 +33,7 @@ class InterpModel : public LanguageModel {
       for (int64_t id : m.attrs.getInts("eos_token_ids")) facts_.eosIds.push_back(id);
     for (const auto& w : m.weights()) facts_.weightBytes += int64_t(w->byteSize);
     facts_.decodeWeightBytes = weightBytesPerToken(*lm_.forward);
+    facts_.stateBytesPerToken = stateBytesPerToken(*lm_.forward);
     facts_.threads = 1;
     if (m.attrs.has("tokenizer")) tokenizerPath_ = m.attrs.getString("tokenizer");
   }

@@ -25,6 +25,7 @@ struct ModelFacts {
   std::vector<int64_t> eosIds;  // every id generation stops at
   int64_t weightBytes = 0;      // bytes of weights
   int64_t decodeWeightBytes = 0;  // of those, read per decode token (compiler/ir/WeightTraffic.h)
+  int64_t stateBytesPerToken = 0; // KV cache bytes per cached token (a token at position p reads p x)
   int64_t threads = 1;
 };
 

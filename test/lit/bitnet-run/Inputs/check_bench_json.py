@@ -36,4 +36,15 @@ per_token = j["decode_weight_bytes_per_token"]
 check(0 < per_token <= j["weight_bytes"], "weight bytes per decode token")
 gbs = per_token * j["decode"]["tokens_per_second"] / 1e9
 check(math.isclose(j["decode_weight_gb_per_second"], gbs, rel_tol=1e-12), "weight GB/s")
+bandwidth = j["read_bandwidth"][-1]["median_gb_per_second"]
+check(math.isclose(j["decode_roofline_fraction"], gbs / bandwidth, rel_tol=1e-12), "roofline fraction")
+# The KV cache of the decode test: every state row (2 x layers x kv_heads x head_dim f32 for the
+# checkpoint LMs) times the mean of 1 .. DECODE rows attended.
+state = j["decode_state_bytes_per_token"]
+check(state > 0 and state % ((decode + 1) / 2) < 1e-6 * state, "KV bytes per decode token")
+total_gbs = (per_token + state) * j["decode"]["tokens_per_second"] / 1e9
+check(math.isclose(j["decode_roofline_with_state_fraction"], total_gbs / bandwidth, rel_tol=1e-12),
+      "roofline fraction with the KV cache")
+check(math.isclose(j["decode_roofline_with_state_tokens_per_second"], bandwidth * 1e9 / (per_token + state),
+                   rel_tol=1e-12), "roofline with the KV cache")
 print("bench json ok", backend)
