@@ -259,13 +259,19 @@ static void attend(const att_units* g, const att_ctx* c, float* scores) {
     const int rows = L - j0 < ATT_KEYS ? (int)(L - j0) : ATT_KEYS;
     for (int64_t B = j0 + ATT_KEYS; B < j0 + 2 * ATT_KEYS && B < L; B += ATT_KB) /* the next blocks */
       prefetch_row(c->kc + B * g->row + g->kvh * D * key_block_rows(c->C, B), D * key_block_rows(c->C, B));
+    if (stored) /* the value rows p . v will read, while the scores are computed */
+      for (int r = 0; r < rows; ++r) prefetch_row(g->v + (j0 + r) * g->row, D);
     att_scores(g, c, j0, rows, blk, ATT_KEYS);
-    for (int64_t i = 0; i < n; ++i)
-      for (int64_t r = 0; r < rows && j0 + r < g->u[i].len; ++r) {
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t valid = g->u[i].len - j0 < rows ? g->u[i].len - j0 : rows;
+      float mi = m[i]; /* in a register: through m[i] every compare waited for the last store */
+      for (int64_t r = 0; r < valid; ++r) {
         const float s = blk[i * ATT_KEYS + r];
         if (stored) scores[i * L + j0 + r] = s;
-        m[i] = m[i] < s ? s : m[i];
+        mi = mi < s ? s : mi;
       }
+      m[i] = mi;
+    }
   }
   /* 2. e_j = exp(s_j - m) and their f64 sum, j in order; then p_j */
   if (stored) {

@@ -52,9 +52,11 @@ double decodeOnce(LanguageModel& model, const std::vector<int32_t>& ids) {
 
 // ---- STREAM-like read bandwidth, measured in the same run as the model ----
 // A 1 GiB buffer (far past any cache) summed as 64-bit words; the widest loads the host has
-// (target_clones), eight independent sums so the adds never limit the loads.
+// (target_clones), eight independent sums so the adds never limit the loads. The passes run
+// right after each decode run: these VMs' bandwidth drifts by 20% within minutes (neighbours),
+// so a read measured once at the end compared decode with another machine.
 constexpr int64_t kBandwidthBytes = int64_t(1) << 30;
-constexpr int kBandwidthPasses = 5;
+constexpr int kBandwidthPassesPerRun = 2;
 
 __attribute__((target_clones("avx512f", "avx2", "default"))) uint64_t sumWords(const uint64_t* p, int64_t n) {
   uint64_t s[8] = {};
@@ -74,14 +76,13 @@ struct Bandwidth {
   }
 };
 
-// kBandwidthPasses passes over the buffer, each split into `threads` contiguous slices read by
-// one thread each (the caller reads the first); a pass's time runs from its start to the last
-// slice done.
-Bandwidth readBandwidth(const uint64_t* buf, int64_t words, int64_t threads) {
-  Bandwidth b;
-  b.threads = threads;
+// kBandwidthPassesPerRun more passes over the buffer, each split into b.threads contiguous
+// slices read by one thread each (the caller reads the first); a pass's time runs from its start
+// to the last slice done.
+void readBandwidth(const uint64_t* buf, int64_t words, Bandwidth& b) {
+  const int64_t threads = b.threads;
   std::atomic<uint64_t> sink{0};
-  for (int pass = 0; pass < kBandwidthPasses; ++pass) {
+  for (int pass = 0; pass < kBandwidthPassesPerRun; ++pass) {
     const int64_t per = (words / threads) & ~int64_t(7);
     const auto start = std::chrono::steady_clock::now();
     std::vector<std::thread> workers;
@@ -93,20 +94,28 @@ Bandwidth readBandwidth(const uint64_t* buf, int64_t words, int64_t threads) {
     b.gbPerSecond.push_back(double(per * threads) * 8.0 / seconds / 1e9);
   }
   if (sink.load() == 0x5eed) std::fprintf(stderr, " ");  // keeps the sums alive
-  return b;
 }
 
-// Read bandwidth with 1 thread and with the bench's threads (when more than one).
-std::vector<Bandwidth> measureBandwidth(int64_t threads) {
-  const int64_t words = kBandwidthBytes / 8;
-  std::unique_ptr<uint64_t, decltype(&std::free)> buf(
-      static_cast<uint64_t*>(std::aligned_alloc(64, size_t(kBandwidthBytes))), &std::free);
-  if (!buf) fail("--bench: cannot allocate ", kBandwidthBytes, " bytes for the bandwidth measurement");
-  for (int64_t i = 0; i < words; ++i) buf.get()[i] = uint64_t(i);  // faults every page in
-  std::vector<Bandwidth> out{readBandwidth(buf.get(), words, 1)};
-  if (threads > 1) out.push_back(readBandwidth(buf.get(), words, threads));
-  return out;
-}
+// The read buffer (every page faulted in) and the passes so far with 1 thread and with the
+// bench's threads (when more than one).
+class BandwidthProbe {
+ public:
+  explicit BandwidthProbe(int64_t threads) : buf_(static_cast<uint64_t*>(std::aligned_alloc(64, size_t(kBandwidthBytes))), &std::free) {
+    if (!buf_) fail("--bench: cannot allocate ", kBandwidthBytes, " bytes for the bandwidth measurement");
+    for (int64_t i = 0; i < kWords; ++i) buf_.get()[i] = uint64_t(i);
+    results_.push_back(Bandwidth{1, {}});
+    if (threads > 1) results_.push_back(Bandwidth{threads, {}});
+  }
+  void measure() {
+    for (Bandwidth& b : results_) readBandwidth(buf_.get(), kWords, b);
+  }
+  const std::vector<Bandwidth>& results() const { return results_; }
+
+ private:
+  static constexpr int64_t kWords = kBandwidthBytes / 8;
+  std::unique_ptr<uint64_t, decltype(&std::free)> buf_;
+  std::vector<Bandwidth> results_;
+};
 
 nlohmann::ordered_json bandwidthJson(const Bandwidth& b) {
   return {{"threads", b.threads}, {"gb_per_second", b.gbPerSecond}, {"median_gb_per_second", b.median()}};
@@ -140,16 +149,22 @@ void bench(LanguageModel& model, const RunOptions& options, double loadSeconds) 
   decodeOnce(model, {decodeIds[0]});
 
   Runs prefill{options.benchPrefill, {}}, decode{options.benchDecode, {}};
+  int64_t rss = 0;
+  std::unique_ptr<BandwidthProbe> probe;
   for (int64_t r = 0; r < options.benchRepeat; ++r) {
     prefill.seconds.push_back(prefillOnce(model, prefillIds));
     decode.seconds.push_back(decodeOnce(model, decodeIds));
+    if (!probe) {  // the model's peak is reached in the first run; the buffer comes after it
+      rss = peakRssBytes();
+      probe = std::make_unique<BandwidthProbe>(f.threads);
+    }
+    probe->measure();
     if (options.verbose)
-      std::fprintf(stderr, "run %lld: prefill %.4f s, decode %.4f s\n", (long long)(r + 1), prefill.seconds.back(),
-                   decode.seconds.back());
+      std::fprintf(stderr, "run %lld: prefill %.4f s, decode %.4f s, read %.2f GB/s\n", (long long)(r + 1),
+                   prefill.seconds.back(), decode.seconds.back(), probe->results().back().gbPerSecond.back());
   }
   model.reset();
-  const int64_t rss = peakRssBytes();  // before the bandwidth buffer
-  const std::vector<Bandwidth> bw = measureBandwidth(f.threads);
+  const std::vector<Bandwidth>& bw = probe->results();
   const double bandwidth = bw.back().median();  // at the bench's thread count
   // Every weight @forward reads, once per decode token; an embedding-only table one row
   // (libraries from before the figure existed report 0: then all of the weights).
@@ -202,7 +217,7 @@ void bench(LanguageModel& model, const RunOptions& options, double loadSeconds) 
   const std::string pp = "prefill " + std::to_string(prefill.tokens), tg = "decode " + std::to_string(decode.tokens);
   std::printf("| %-14s | %12.2f | %12.6f | %12s |\n", pp.c_str(), prefill.tokensPerSecond(), prefill.median(), "");
   std::printf("| %-14s | %12.2f | %12.6f | %12.3f |\n", tg.c_str(), decode.tokensPerSecond(), decode.median(), weightGBs);
-  std::printf("\nread bandwidth (%d passes over %.0f MiB, median):", kBandwidthPasses,
+  std::printf("\nread bandwidth (%d passes over %.0f MiB after each decode run, median):", kBandwidthPassesPerRun,
               double(kBandwidthBytes) / (1024.0 * 1024.0));
   for (const Bandwidth& b : bw) std::printf(" %.2f GB/s at %lld thread%s;", b.median(), (long long)b.threads, b.threads > 1 ? "s" : "");
   std::printf("\nweights per decode token %.3f MB: roofline %.2f tokens/s at %.2f GB/s; decode reaches %.1f%%\n",

@@ -36,6 +36,8 @@ per_token = j["decode_weight_bytes_per_token"]
 check(0 < per_token <= j["weight_bytes"], "weight bytes per decode token")
 gbs = per_token * j["decode"]["tokens_per_second"] / 1e9
 check(math.isclose(j["decode_weight_gb_per_second"], gbs, rel_tol=1e-12), "weight GB/s")
+check(all(len(b["gb_per_second"]) == 2 * repeat for b in j["read_bandwidth"]), "2 read passes after each decode run")
+check([b["threads"] for b in j["read_bandwidth"]] == ([1] if threads == 1 else [1, threads]), "read thread counts")
 bandwidth = j["read_bandwidth"][-1]["median_gb_per_second"]
 check(math.isclose(j["decode_roofline_fraction"], gbs / bandwidth, rel_tol=1e-12), "roofline fraction")
 # The KV cache of the decode test: every state row (2 x layers x kv_heads x head_dim f32 for the
