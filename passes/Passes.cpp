@@ -11,6 +11,7 @@ void registerAllPasses() {
   registerPass(createConstantFoldPass);
   registerPass(createFuseBitLinearPass);
   registerPass(createFuseNormQuantPass);
+  registerPass(createFuseResidualPass);
 }
 
 }  // namespace bitnetc

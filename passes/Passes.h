@@ -15,5 +15,6 @@ std::unique_ptr<Pass> createCanonicalizePass();                    // "canonical
 std::unique_ptr<Pass> createConstantFoldPass();                    // "constant-fold"
 std::unique_ptr<Pass> createFuseBitLinearPass();                   // "fuse-bitlinear"
 std::unique_ptr<Pass> createFuseNormQuantPass();                   // "fuse-norm-quant"
+std::unique_ptr<Pass> createFuseResidualPass();                    // "fuse-residual"
 
 }  // namespace bitnetc

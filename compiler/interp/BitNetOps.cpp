@@ -113,8 +113,9 @@ void rmsNormQuantKernel(OpCall& call) {
   actQuantValues(call, y.as<float>(), y.shape);
 }
 
+// bitlinear, and with a 4th operand (fuse-residual) that residual added to each output in f32.
 void bitlinearKernel(OpCall& call) {
-  call.expectOperands(3);
+  if (call.numOperands() != 4) call.expectOperands(3);
   call.expectDType(0, {DType::I8});
   call.expectDType(1, {DType::F32});
   const TensorView &q = call.in(0), &s = call.in(1), &wv = call.in(2);
@@ -158,6 +159,13 @@ void bitlinearKernel(OpCall& call) {
         case ScaleRule::None: out[r * N + n] = a / sr; break;
       }
     }
+  }
+  if (call.numOperands() == 4) {
+    const TensorView& res = call.in(3);
+    if (res.dtype != DType::F32 || res.shape != outShape)
+      call.error("residual " + res.describe() + " must be f32 " + shapeString(outShape));
+    const float* rv = res.as<float>();
+    for (int64_t i = 0; i < rows * N; ++i) out[i] = out[i] + rv[i];
   }
   call.results.push_back(std::move(y));
   call.accumulators = std::move(acc);

@@ -216,7 +216,10 @@ Types bitlinear(const Op& op) {
     fail(operandName(op, 2), " is ", w.str(), " but the activation ", op.operands[0]->ref(),
          " has ", dimStr(k), " columns, expected ternary<N x ", dimStr(k), ">");
   rows.push_back(w.dims[0]);
-  return {TensorType(DType::F32, rows)};
+  const TensorType y(DType::F32, rows);
+  if (op.operands.size() == 4 && !sameType(typeOf(op, 3), y))  // the residual (fuse-residual)
+    fail(operandName(op, 3), " is ", typeOf(op, 3).str(), " but the residual added to the result must be ", y.str());
+  return {y};
 }
 
 Types rope(const Op& op) {
@@ -603,7 +606,7 @@ std::vector<OpDef> makeOpDefs() {
       {"rms_norm", 2, 1, {{"eps", K::Float, true}}, {}, rmsNorm},
       {"act_quant", 1, 2, none, {}, actQuant},
       {"rms_norm_quant", 2, 2, {{"eps", K::Float, true}}, {}, rmsNormQuant},
-      {"bitlinear", 3, 1, {{"kernel", K::String, false}}, {}, bitlinear},
+      {"bitlinear", 3, 1, {{"kernel", K::String, false}}, {}, bitlinear, 4},
       {"rope", 2, 1,
        {{"heads", K::Int, true}, {"head_dim", K::Int, true}, {"theta", K::Float, true}}, {}, rope},
       {"attention", 6, 1,
@@ -683,9 +686,12 @@ const OpDef& getOpDef(std::string_view opcode) {
 void checkOp(const Op& op) {
   const OpDef& def = getOpDef(op.opcode);
   const size_t n = op.operands.size();
-  if (def.numOperands < 0 ? n == 0 : n != size_t(def.numOperands))
+  if (def.numOperands < 0 ? n == 0
+                           : n < size_t(def.numOperands) || n > size_t(std::max(def.numOperands, def.maxOperands)))
     fail("has ", n, " operands, expected ",
-         def.numOperands < 0 ? "at least 1" : std::to_string(def.numOperands));
+         def.numOperands < 0               ? "at least 1"
+         : def.maxOperands > def.numOperands ? std::to_string(def.numOperands) + " to " + std::to_string(def.maxOperands)
+                                             : std::to_string(def.numOperands));
   if (op.results.size() != size_t(def.numResults))
     fail("has ", op.results.size(), " results, expected ", def.numResults);
   for (const auto& [name, value] : op.attrs.entries()) {

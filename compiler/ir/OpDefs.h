@@ -30,6 +30,9 @@ struct OpDef {
   // are already checked when this runs). Throws an Error without a prefix, e.g.
   // "operand 1 @w is tensor<8 x f32>, expected ...".
   std::vector<TensorType> (*inferResults)(const Op& op);
+  // More operands the op may take, up to this count (0: exactly numOperands): bitlinear's
+  // optional residual.
+  int maxOperands = 0;
 };
 
 const std::vector<OpDef>& allOpDefs();

@@ -8,6 +8,7 @@
 
 #include "compiler/ir/Printer.h"
 #include "compiler/ir/Verifier.h"
+#include "compiler/pass/Pipeline.h"
 #include "compiler/pass/PassRegistry.h"
 #include "compiler/support/Error.h"
 
@@ -32,7 +33,13 @@ bool PassManagerOptions::parseFlag(std::string_view arg) {
     return arg.substr(prefix.size());
   };
   if (auto list = value("--passes=")) {
-    for (std::string& n : splitPipeline(*list)) pipeline.push_back(std::move(n));
+    for (std::string& n : splitPipeline(*list)) {
+      if (n != "default") {
+        pipeline.push_back(std::move(n));
+        continue;
+      }
+      for (std::string& d : splitPipeline(defaultPipeline())) pipeline.push_back(std::move(d));  // what bitnetc runs
+    }
   } else if (arg == "--print-ir-after-all") {
     printAfterAll = true;
   } else if (auto name = value("--print-ir-after=")) {

@@ -116,7 +116,7 @@ static void hf2_range(void* vctx, int64_t begin, int64_t end) {
         for (int64_t i = 0; i < 4; ++i) {
           int64_t row = i * c->R + r;
           if (bitnet__fault == BITNET_FAULT_INTERLEAVED_PACKING) row = 4 * r + i; /* test-only */
-          if (row < c->N) y[row] = bl_scale(acc[i], c->rule, c->ws, sm);
+          if (row < c->N) y[row] = bl_output(c, acc[i], sm, m * c->N + row);
         }
       }
     }
@@ -137,7 +137,7 @@ static void i8_range(void* vctx, int64_t begin, int64_t end) {
         const int rows = c->N - n0 < 4 ? (int)(c->N - n0) : 4;
         int32_t acc[4];
         dot_i8_x4(q, w + n0 * c->K, c->K, rows, acc);
-        for (int i = 0; i < rows; ++i) y[n0 + i] = bl_scale(acc[i], c->rule, c->ws, sm);
+        for (int i = 0; i < rows; ++i) y[n0 + i] = bl_output(c, acc[i], sm, m * c->N + n0 + i);
       }
     }
   }
@@ -145,10 +145,11 @@ static void i8_range(void* vctx, int64_t begin, int64_t end) {
 
 int64_t bitnetk__bl_prepare(const bitnet_call* call, const bitnet_kernel_args* args,
                           int64_t layout, bl_ctx* c) {
-  int64_t st = bitnetk__check_arity(call, args, 3, 3, 1);
+  int64_t st = bitnetk__check_arity(call, args, 3, 4, 1);
   if (st) return st;
   const bitnet_tensor *q = &args->operands[0], *s = &args->operands[1], *w = &args->operands[2];
   const bitnet_tensor* y = &args->results[0];
+  const bitnet_tensor* r = args->num_operands == 4 ? &args->operands[3] : NULL;
   if (w->dtype != BITNET_TERNARY || w->rank != 2)
     return bitnetk__fail(call, args, BITNET_ERR_INTERNAL, "operand 2 is not a ternary [N, K] weight");
   if (w->layout != layout)
@@ -167,6 +168,10 @@ int64_t bitnetk__bl_prepare(const bitnet_call* call, const bitnet_kernel_args* a
   c->s = (const float*)s->data;
   c->w = (const uint8_t*)w->data;
   c->y = (float*)y->data;
+  if (r && (r->dtype != BITNET_F32 || bk_numel(r) != c->M * c->N))
+    return bitnetk__fail_ii(call, args, BITNET_ERR_INTERNAL, "the residual is not f32 with ", c->M,
+                            " rows of ", c->N, " outputs");
+  c->r = r ? (const float*)r->data : NULL;
   c->rule = w->scale_rule;
   if (bitnet__fault == BITNET_FAULT_DIVIDE_SCALE && c->rule == BITNET_SCALE_MUL)
     c->rule = BITNET_SCALE_DIV; /* test-only: the wrong scale rule */
@@ -195,7 +200,7 @@ int64_t bitnetk_bitlinear_i8(const bitnet_call* call, const bitnet_kernel_args* 
 }
 
 int64_t bitnetk_bitlinear(const bitnet_call* call, const bitnet_kernel_args* args) {
-  int64_t st = bitnetk__check_arity(call, args, 3, 3, 1);
+  int64_t st = bitnetk__check_arity(call, args, 3, 4, 1);
   if (st) return st;
   switch (args->operands[2].layout) {
     case BITNET_LAYOUT_HF_BLOCKED_2BIT: return bitnetk_bitlinear_hf2(call, args);

@@ -11,6 +11,7 @@ typedef struct bl_ctx {
   const float* s;
   const uint8_t* w;
   float* y;
+  const float* r;     /* the residual [M, N] added to every output (fuse-residual), or NULL */
   int64_t M, N, K, R; /* R: packed rows (hf2) or groups of four rows (i8, mad) */
   int64_t chunk;      /* packed rows / groups per cache chunk */
   int64_t rule;
@@ -27,8 +28,16 @@ static inline float bl_scale(int32_t acc, int64_t rule, float ws, float s) {
   }
 }
 
+/* Output i (= m * N + n) of token m from its int32 sum: the scale rule, then the residual when
+ * there is one (the same f32 add as the `add` it replaced). */
+static inline float bl_output(const bl_ctx* c, int32_t acc, float s, int64_t i) {
+  const float y = bl_scale(acc, c->rule, c->ws, s);
+  return c->r ? y + c->r[i] : y;
+}
+
 /* Checks the operands of a bitlinear (q i8 [..., K], s f32 [...], w ternary [N, K] in `layout`,
- * y f32 [..., N]) and fills the context; 0 or a status with the message written. */
+ * an optional residual f32 [..., N], y f32 [..., N]) and fills the context; 0 or a status with
+ * the message written. */
 int64_t bitnetk__bl_prepare(const bitnet_call* call, const bitnet_kernel_args* args, int64_t layout,
                             bl_ctx* c);
 

@@ -62,7 +62,7 @@ static void lut_range(void* vctx, int64_t begin, int64_t end) {
   }
   for (int64_t m = 0; m < c->M; ++m) {
     const float s = c->s[m];
-    for (int64_t n = r0; n < r1; ++n) c->y[m * c->N + n] = bl_scale(acc[m * c->N + n], c->rule, c->ws, s);
+    for (int64_t n = r0; n < r1; ++n) c->y[m * c->N + n] = bl_output(c, acc[m * c->N + n], s, m * c->N + n);
   }
 }
 

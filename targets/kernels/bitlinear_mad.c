@@ -34,7 +34,7 @@ static void mad_store(const mad_ctx* x, int64_t m, int64_t g0, int64_t n, const 
   for (int64_t g = 0; g < n; ++g)
     for (int64_t i = 0; i < 4; ++i) {
       const int64_t row = 4 * (g0 + g) + i;
-      if (row < c->N) y[row] = bl_scale(dots[g * stride + i] - qs, c->rule, c->ws, s);
+      if (row < c->N) y[row] = bl_output(c, dots[g * stride + i] - qs, s, (x->m0 + m) * c->N + row);
     }
 }
 

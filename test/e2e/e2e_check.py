@@ -52,8 +52,8 @@ NEAR_TIE = 1e-2
 # (<= bound on each of the two logits) can swap them.
 TOP1_MARGIN_REL = 2 * ROUNDING_TOL_REL
 
-BITLINEAR_RE = re.compile(
-    r"%([^\s,()]+)\s*=\s*bitlinear\(\s*%([^\s,()]+)\s*,\s*%([^\s,()]+)\s*,\s*@([^\s,()]+)\s*\)")
+BITLINEAR_RE = re.compile(  # an optional 4th operand: the residual fuse-residual adds
+    r"%([^\s,()]+)\s*=\s*bitlinear\(\s*%([^\s,()]+)\s*,\s*%([^\s,()]+)\s*,\s*@([^\s,()]+)\s*(?:,\s*%[^\s,()]+\s*)?\)")
 PROJ_RE = re.compile(r"layers\.(\d+)\.(self_attn|mlp)\.(\w+_proj)")
 
 
@@ -65,8 +65,9 @@ def run(cmd):
 
 
 def bitlinears_of(model_dir):
-    """[(result name, q name, s name, reference projection name)] from the printed IR."""
-    text = run(["bitnet-opt", model_dir])
+    """[(result name, q name, s name, reference projection name)] from the IR the interpreter runs
+    (the default pipeline: fuse-residual names o_proj's and down_proj's results after the add)."""
+    text = run(["bitnet-opt", model_dir, "--passes=default"])
     found = []
     for m in BITLINEAR_RE.finditer(text):
         p = PROJ_RE.search(m.group(4))

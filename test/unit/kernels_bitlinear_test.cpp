@@ -2,7 +2,8 @@
 // lut3_5bit: portable and the ISA variants this CPU has, and the layout dispatch) against the
 // interpreter: the int32 accumulators exactly (scale none, s = 1: y = f32(acc)), y bit-exact
 // for every scale rule, over edge sizes of N (incl. N % 4 != 0 for the blocked layout) and K
-// (around the int16 lane blocks), several rows, extreme activations, and a thread pool.
+// (around the int16 lane blocks), several rows, extreme activations, a thread pool, and the
+// residual operand (fuse-residual) added in each variant's epilogue.
 #include "kernels_test_util.h"
 
 #if defined(__x86_64__)
@@ -29,8 +30,10 @@ struct Bitlinear {
 };
 
 // q i8 [rows..., K], s f32 [rows...], w ternary [N, K] -> y f32 [rows..., N].
+// With residual: a third input r f32 [rows..., N], y = bitlinear + r.
 Bitlinear makeBitlinear(std::vector<int64_t> rows, int64_t N, int64_t K, const std::vector<int8_t>& t,
-                        std::string_view layout, ScaleRule rule, float ws, const std::string& kernel) {
+                        std::string_view layout, ScaleRule rule, float ws, const std::string& kernel,
+                        bool residual = false) {
   Bitlinear b;
   std::vector<int64_t> qShape = rows, yShape = rows;
   qShape.push_back(K);
@@ -45,7 +48,9 @@ Bitlinear makeBitlinear(std::vector<int64_t> rows, int64_t N, int64_t K, const s
   Value* w = b.module->addWeight(makeTernaryWeight("w", N, K, t, layout, rule, ws));
   AttributeList attrs;
   if (!kernel.empty()) attrs.set("kernel", kernel);
-  b.f->setOutputs({b.f->add("bitlinear", {q, s, w}, "y", type(DType::F32, yShape), attrs)});
+  std::vector<Value*> operands = {q, s, w};
+  if (residual) operands.push_back(b.f->addInput("r", type(DType::F32, yShape)));
+  b.f->setOutputs({b.f->add("bitlinear", operands, "y", type(DType::F32, yShape), attrs)});
   return b;
 }
 
@@ -83,7 +88,7 @@ struct Outcome {
   std::vector<int32_t> acc;
   HostTensor y;
 };
-Outcome check(const Bitlinear& b, const HostTensor& q, const HostTensor& s, bitnet_pool* pool,
+Outcome check(const Bitlinear& b, const std::vector<HostTensor>& inputs, bitnet_pool* pool,
               const std::string& what) {
   Outcome o;
   InterpreterOptions opts;
@@ -91,9 +96,9 @@ Outcome check(const Bitlinear& b, const HostTensor& q, const HostTensor& s, bitn
     if (acc) o.acc.assign(acc->as<int32_t>(), acc->as<int32_t>() + acc->numElements());
   };
   Interpreter interp(*b.module, *b.f, opts);
-  const std::vector<HostTensor> expected = interp.run({q, s});
+  const std::vector<HostTensor> expected = interp.run(inputs);
   KernelRunner runner(*b.module, *b.f, pool);
-  const std::vector<HostTensor> actual = runner.run({q, s});
+  const std::vector<HostTensor> actual = runner.run(inputs);
   EXPECT_EQ(runner.status, 0) << what << ": " << runner.error;
   if (actual.empty()) return o;
   EXPECT_TRUE(bitExact(actual[0], expected[0])) << what;
@@ -125,7 +130,7 @@ TEST(KernelsBitlinear, AccumulatorsExactOverEdgeSizes) {
       for (const Variant& v : kVariants) {
         const std::string what = name(v) + " N=" + std::to_string(N) + " K=" + std::to_string(K);
         Bitlinear b = makeBitlinear({1}, N, K, t, v.layout, ScaleRule::None, 1.0f, v.kernel);
-        expectAccumulators(check(b, q, onesF32({1}), nullptr, what), what);
+        expectAccumulators(check(b, {q, onesF32({1})}, nullptr, what), what);
       }
     }
 }
@@ -146,7 +151,7 @@ TEST(KernelsBitlinear, RowsAndScaleRules) {
       for (const Variant& v : kVariants) {
         const std::string what = name(v) + " M=" + std::to_string(sh.M) + " N=" + std::to_string(sh.N) +
                                  " K=" + std::to_string(sh.K) + " rule=" + std::string(scaleRuleName(rule));
-        check(makeBitlinear({sh.M}, sh.N, sh.K, t, v.layout, rule, ws, v.kernel), q, s, nullptr, what);
+        check(makeBitlinear({sh.M}, sh.N, sh.K, t, v.layout, rule, ws, v.kernel), {q, s}, nullptr, what);
       }
   }
 }
@@ -165,7 +170,7 @@ TEST(KernelsBitlinear, ExtremeActivationsDoNotOverflow) {
           const std::string what = name(v) + " K=" + std::to_string(K) + " q=" + std::to_string(qv) +
                                    " t=" + std::to_string(tv);
           const Outcome o = check(makeBitlinear({1}, N, K, t, v.layout, ScaleRule::None, 1.0f, v.kernel),
-                                  q, onesF32({1}), nullptr, what);
+                                  {q, onesF32({1})}, nullptr, what);
           expectAccumulators(o, what);
           ASSERT_FALSE(o.acc.empty());
           EXPECT_EQ(o.acc[0], int32_t(qv) * tv * K) << what;
@@ -181,7 +186,7 @@ TEST(KernelsBitlinear, LeadingDimsAndThreadPool) {
   const HostTensor q = randomTensor(DType::I8, {2, 3, K}, 78);
   const HostTensor s = randomTensor(DType::F32, {2, 3}, 79, 1.0, 100.0);
   for (const Variant& v : kVariants)
-    check(makeBitlinear({2, 3}, N, K, t, v.layout, ScaleRule::Mul, 2.5f, v.kernel), q, s, pool.pool,
+    check(makeBitlinear({2, 3}, N, K, t, v.layout, ScaleRule::Mul, 2.5f, v.kernel), {q, s}, pool.pool,
           name(v) + " rank 3 with a pool");
   // Big enough for the kernels to split rows over the pool.
   const int64_t N2 = 2051, K2 = 2560;
@@ -189,8 +194,34 @@ TEST(KernelsBitlinear, LeadingDimsAndThreadPool) {
   const HostTensor q2 = randomTensor(DType::I8, {7, K2}, 81);
   const HostTensor s2 = randomTensor(DType::F32, {7}, 82, 1.0, 100.0);
   for (const Variant& v : kVariants)
-    check(makeBitlinear({7}, N2, K2, t2, v.layout, ScaleRule::Mul, 1.25f, v.kernel), q2, s2, pool.pool,
+    check(makeBitlinear({7}, N2, K2, t2, v.layout, ScaleRule::Mul, 1.25f, v.kernel), {q2, s2}, pool.pool,
           name(v) + " 2051x2560 with a pool");
+}
+
+// The residual operand: y = scale rule + r, the same f32 add as the interpreter's, for every
+// variant (each has its own epilogue), one and several tokens (the MAD GEMM path from 4), a pool.
+TEST(KernelsBitlinear, ResidualAddedInTheEpilogue) {
+  struct Shape { int64_t M, N, K; };
+  Pool pool(2);
+  uint32_t seed = 500;
+  for (const Shape& sh : {Shape{1, 257, 300}, Shape{5, 130, 1000}, Shape{16, 2051, 2560}}) {
+    const auto t = randomTernary(sh.N * sh.K, ++seed);
+    const HostTensor q = randomTensor(DType::I8, {sh.M, sh.K}, ++seed);
+    const HostTensor s = randomTensor(DType::F32, {sh.M}, ++seed, 0.5, 300.0);
+    const HostTensor r = randomTensor(DType::F32, {sh.M, sh.N}, ++seed, -50.0, 50.0);
+    for (const Variant& v : kVariants) {
+      const std::string what = name(v) + " residual M=" + std::to_string(sh.M) + " N=" + std::to_string(sh.N);
+      const Outcome o = check(makeBitlinear({sh.M}, sh.N, sh.K, t, v.layout, ScaleRule::Mul, 1.55f, v.kernel, true),
+                              {q, s, r}, sh.M > 8 ? pool.pool : nullptr, what);
+      // Not the bitlinear alone: the residual is in every output.
+      const Outcome plain = check(makeBitlinear({sh.M}, sh.N, sh.K, t, v.layout, ScaleRule::Mul, 1.55f, v.kernel),
+                                  {q, s}, nullptr, what + " (no residual)");
+      ASSERT_EQ(o.y.numElements(), plain.y.numElements()) << what;
+      int64_t differ = 0;
+      for (int64_t i = 0; i < o.y.numElements(); ++i) differ += o.y.as<float>()[i] != plain.y.as<float>()[i];
+      EXPECT_GT(differ, o.y.numElements() * 9 / 10) << what;
+    }
+  }
 }
 
 TEST(KernelsBitlinear, DynamicRowsIncludingZero) {

@@ -32,7 +32,8 @@ constexpr const char* kUsage =
     "  output (or OUT). --dim/--max-seq bound an ONNX model's dynamic dims (default 512).\n"
     "  -mtriple/-mcpu/-mattr: the target of the target passes (select-kernels, pack-weights);\n"
     "  default the host. --kernel=NAME: select-kernels gives every bitlinear this kernel.\n"
-    "  -v (or --remarks): the passes explain their decisions on standard error (\"remark: ...\").\n";
+    "  -v (or --remarks): the passes explain their decisions on standard error (\"remark: ...\").\n"
+    "  --passes=default is the pipeline bitnetc and bitnet-run run (docs/IR.md).\n";
 
 
 int run(int argc, char** argv) {
